@@ -1,0 +1,376 @@
+using System.Collections.Frozen;
+using System.Net;
+using Proxy.Metrics;
+using Proxy.Networking;
+using Proxy.ProxyProtocol;
+using Proxy.Routing;
+
+namespace Proxy.Configuration;
+
+/// <summary>Validates a whole <see cref="ProxyOptions"/> and compiles it into a <see cref="ProxySnapshot"/>,
+/// collecting every error (route id, field, reason) rather than stopping at the first.</summary>
+internal sealed class ProxyConfigCompiler
+{
+    /// <summary>A typo in a range must not bind tens of thousands of sockets.</summary>
+    public const int MaxPortsPerRange = 1024;
+
+    private readonly FrozenDictionary<string, IRouteActionFactory> _factories;
+    private readonly string _knownTypes;
+
+    private readonly ProxyMetrics _metrics;
+
+    public ProxyConfigCompiler(IEnumerable<IRouteActionFactory> factories, ProxyMetrics metrics)
+    {
+        _metrics = metrics;
+        var byType = new Dictionary<string, IRouteActionFactory>(StringComparer.OrdinalIgnoreCase);
+        foreach (var factory in factories)
+        {
+            foreach (var type in factory.Types)
+            {
+                byType[type] = factory;
+            }
+        }
+
+        _factories = byType.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _knownTypes = string.Join(", ", byType.Keys.Order(StringComparer.Ordinal));
+    }
+
+    public ProxySnapshot? Compile(ProxyOptions options, long version, out IReadOnlyList<ConfigError> errors)
+    {
+        var list = new List<ConfigError>();
+        var globalAcl = CompileAcl(null, "Acl", options.Acl, list);
+        var limits = CompileLimits(null, "Limits", options.Limits, EffectiveLimits.Defaults, list);
+        var defaultBind = ParseBindAddress(null, "BindAddress", options.BindAddress, IPAddress.Any, list);
+        var defaultProxyProtocol = CompileProxyProtocol("ProxyProtocol", options.ProxyProtocol, ProxyProtocolSettings.Off, list);
+
+        var routes = new List<Route>(options.Routes.Count);
+        var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Routes.Count; i++)
+        {
+            var route = CompileRoute(options.Routes[i], i, limits, ids, list);
+            if (route is not null)
+            {
+                routes.Add(route);
+            }
+        }
+
+        var ports = BuildPorts(options, routes, defaultBind, defaultProxyProtocol, list);
+        RouteConflicts.Find(ports.Values, list);
+
+        errors = list;
+        if (list.Count > 0)
+        {
+            return null;
+        }
+
+        return new ProxySnapshot
+        {
+            Version = version,
+            Routes = routes,
+            Ports = ports.ToFrozenDictionary(),
+            Acl = globalAcl,
+            Limits = limits,
+        };
+    }
+
+    private Route? CompileRoute(RouteConfig config, int index, EffectiveLimits globalLimits, HashSet<string> ids, List<ConfigError> errors)
+    {
+        var id = config.Id;
+        var errorCount = errors.Count;
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            id = $"#{index}";
+            errors.Add(new ConfigError(id, "Id", "A route needs an id."));
+        }
+        else if (!IsValidId(id))
+        {
+            errors.Add(new ConfigError(id, "Id", "An id may contain only letters, digits, '.', '_' and '-' (at most 100)."));
+        }
+        else if (!ids.Add(id))
+        {
+            errors.Add(new ConfigError(id, "Id", "Another route has the same id."));
+        }
+
+        var match = config.Match;
+        if (match is null)
+        {
+            errors.Add(new ConfigError(id, "Match", "A route needs a Match section."));
+            match = new RouteMatchConfig();
+        }
+
+        var ports = CompilePorts(id, match.Ports, errors);
+        var domains = CompileDomains(id, match.Domains, errors);
+        var clientIps = CompileNetworks(id, "Match.ClientIps", match.ClientIps, errors);
+        if (match.Transport is not null && !string.Equals(match.Transport, "Tcp", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(new ConfigError(id, "Match.Transport", $"'{match.Transport}' is not supported; use Tcp."));
+        }
+
+        var acl = config.Acl is null ? null : CompileAcl(id, "Acl", config.Acl, errors);
+        var limits = CompileLimits(id, "Limits", config.Limits, globalLimits with { MaxConnections = null, MaxConnectionsPerIp = null }, errors);
+
+        IRouteAction? action = null;
+        if (config.Action is null)
+        {
+            errors.Add(new ConfigError(id, "Action", "A route needs an Action section."));
+        }
+        else if (string.IsNullOrWhiteSpace(config.Action.Type))
+        {
+            errors.Add(new ConfigError(id, "Action.Type", $"An action needs a Type ({_knownTypes})."));
+        }
+        else if (!_factories.TryGetValue(config.Action.Type, out var factory))
+        {
+            errors.Add(new ConfigError(id, "Action.Type", $"'{config.Action.Type}' is not an action type ({_knownTypes})."));
+        }
+        else
+        {
+            action = factory.Create(id, config.Action, limits, errors);
+        }
+
+        if (errors.Count > errorCount || action is null)
+        {
+            return null;
+        }
+
+        return new Route
+        {
+            Id = id,
+            Priority = config.Priority ?? 0,
+            Ports = ports,
+            Domains = domains,
+            ClientIps = clientIps,
+            Acl = acl,
+            Limits = limits,
+            Action = action,
+            Stats = _metrics.Route(id),
+            Config = config,
+        };
+    }
+
+    private static Dictionary<int, PortRoutes> BuildPorts(
+        ProxyOptions options, List<Route> routes, IPAddress defaultBind, ProxyProtocolSettings defaultProxyProtocol, List<ConfigError> errors)
+    {
+        var byPort = new SortedDictionary<int, List<Route>>();
+        foreach (var route in routes)
+        {
+            foreach (var range in route.Ports)
+            {
+                for (var port = range.First; port <= range.Last; port++)
+                {
+                    if (!byPort.TryGetValue(port, out var onPort))
+                    {
+                        byPort[port] = onPort = [];
+                    }
+
+                    if (!onPort.Contains(route))
+                    {
+                        onPort.Add(route);
+                    }
+                }
+            }
+        }
+
+        var portSettings = new Dictionary<int, PortConfig>();
+        foreach (var (key, value) in options.Ports)
+        {
+            if (!PortRange.TryParsePort(key, out var port))
+            {
+                errors.Add(new ConfigError(null, $"Ports:{key}", "The key must be a port number (1-65535)."));
+                continue;
+            }
+
+            portSettings[port] = value;
+        }
+
+        var result = new Dictionary<int, PortRoutes>(byPort.Count);
+        foreach (var (port, onPort) in byPort)
+        {
+            portSettings.TryGetValue(port, out var settings);
+            var field = $"Ports:{port}";
+            onPort.Sort(static (a, b) => b.Priority.CompareTo(a.Priority));
+            var peekTimeout = TimeSpan.Zero;
+            var peekMaxBytes = 0;
+            var needsServerName = false;
+            foreach (var route in onPort)
+            {
+                peekTimeout = route.Limits.PeekTimeout > peekTimeout ? route.Limits.PeekTimeout : peekTimeout;
+                peekMaxBytes = Math.Max(peekMaxBytes, route.Limits.PeekMaxBytes);
+                needsServerName |= route.Domains.Count > 0;
+            }
+
+            result[port] = new PortRoutes
+            {
+                Port = port,
+                BindAddress = ParseBindAddress(null, field + ":BindAddress", settings?.BindAddress, defaultBind, errors),
+                Routes = onPort.ToArray(),
+                NeedsServerName = needsServerName,
+                ProxyProtocol = CompileProxyProtocol(field + ":ProxyProtocol", settings?.ProxyProtocol, defaultProxyProtocol, errors),
+                PeekTimeout = peekTimeout,
+                PeekMaxBytes = peekMaxBytes,
+            };
+        }
+
+        return result;
+    }
+
+    private static PortRange[] CompilePorts(string id, IReadOnlyList<string> ports, List<ConfigError> errors)
+    {
+        if (ports.Count == 0)
+        {
+            errors.Add(new ConfigError(id, "Match.Ports", "A route needs at least one port."));
+        }
+
+        var result = new PortRange[ports.Count];
+        for (var i = 0; i < ports.Count; i++)
+        {
+            if (!PortRange.TryParse(ports[i], out result[i]))
+            {
+                errors.Add(new ConfigError(id, $"Match.Ports[{i}]", $"'{ports[i]}' is not a port (1-65535) or a range such as 9000-9010."));
+            }
+            else if (result[i].Count > MaxPortsPerRange)
+            {
+                errors.Add(new ConfigError(id, $"Match.Ports[{i}]", $"The range '{ports[i]}' spans more than {MaxPortsPerRange} ports."));
+            }
+        }
+
+        return result;
+    }
+
+    private static DomainPattern[] CompileDomains(string id, IReadOnlyList<string> domains, List<ConfigError> errors)
+    {
+        var result = new DomainPattern[domains.Count];
+        for (var i = 0; i < domains.Count; i++)
+        {
+            if (!DomainPattern.TryParse(domains[i], out result[i]))
+            {
+                errors.Add(new ConfigError(id, $"Match.Domains[{i}]", $"'{domains[i]}' is not a host name, '*.' wildcard or '*'."));
+            }
+        }
+
+        return result;
+    }
+
+    internal static NetworkList CompileNetworks(string? id, string field, IReadOnlyList<string> entries, ICollection<ConfigError> errors)
+    {
+        var networks = new List<IPNetwork>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (NetworkList.TryParseNetwork(entries[i], out var network))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                errors.Add(new ConfigError(id, $"{field}[{i}]", $"'{entries[i]}' is not an IP address or CIDR range."));
+            }
+        }
+
+        return NetworkList.Create(networks);
+    }
+
+    private static AccessList CompileAcl(string? id, string field, AclConfig? acl, List<ConfigError> errors)
+        => acl is null
+            ? new AccessList(NetworkList.Empty, NetworkList.Empty)
+            : new AccessList(CompileNetworks(id, field + ".Allow", acl.Allow, errors), CompileNetworks(id, field + ".Deny", acl.Deny, errors));
+
+    private static ProxyProtocolSettings CompileProxyProtocol(string field, ProxyProtocolConfig? config, ProxyProtocolSettings fallback, List<ConfigError> errors)
+    {
+        if (config is null)
+        {
+            return fallback;
+        }
+
+        var mode = ProxyProtocolMode.Off;
+        if (config.Mode is not null && !Enum.TryParse(config.Mode, ignoreCase: true, out mode) || !Enum.IsDefined(mode))
+        {
+            errors.Add(new ConfigError(null, field + ".Mode", $"'{config.Mode}' is not one of Off, Optional, Required."));
+        }
+
+        var trusted = CompileNetworks(null, field + ".TrustedNetworks", config.TrustedNetworks, errors);
+        if (mode != ProxyProtocolMode.Off && trusted.Count == 0)
+        {
+            errors.Add(new ConfigError(null, field + ".TrustedNetworks", "PROXY protocol is on but no peer is trusted to send it."));
+        }
+
+        return new ProxyProtocolSettings(mode, trusted);
+    }
+
+    private static EffectiveLimits CompileLimits(string? id, string field, LimitsConfig? config, EffectiveLimits fallback, List<ConfigError> errors)
+    {
+        if (config is null)
+        {
+            return fallback;
+        }
+
+        Positive(config.MaxConnections, "MaxConnections");
+        Positive(config.MaxConnectionsPerIp, "MaxConnectionsPerIp");
+        Positive(config.PeekMaxBytes, "PeekMaxBytes");
+        PositiveTime(config.PeekTimeout, "PeekTimeout");
+        PositiveTime(config.ConnectTimeout, "ConnectTimeout");
+        PositiveTime(config.IdleTimeout, "IdleTimeout");
+        if (config.PeekMaxBytes is > 1024 * 1024)
+        {
+            errors.Add(new ConfigError(id, field + ".PeekMaxBytes", "At most 1 MiB may be buffered while peeking."));
+        }
+
+        return new EffectiveLimits
+        {
+            MaxConnections = config.MaxConnections ?? fallback.MaxConnections,
+            MaxConnectionsPerIp = config.MaxConnectionsPerIp ?? fallback.MaxConnectionsPerIp,
+            PeekTimeout = config.PeekTimeout ?? fallback.PeekTimeout,
+            PeekMaxBytes = config.PeekMaxBytes ?? fallback.PeekMaxBytes,
+            ConnectTimeout = config.ConnectTimeout ?? fallback.ConnectTimeout,
+            IdleTimeout = config.IdleTimeout ?? fallback.IdleTimeout,
+        };
+
+        void Positive(int? value, string name)
+        {
+            if (value is <= 0)
+            {
+                errors.Add(new ConfigError(id, $"{field}.{name}", "Must be greater than zero."));
+            }
+        }
+
+        void PositiveTime(TimeSpan? value, string name)
+        {
+            if (value is { } time && time <= TimeSpan.Zero)
+            {
+                errors.Add(new ConfigError(id, $"{field}.{name}", "Must be a positive time span such as 00:00:05."));
+            }
+        }
+    }
+
+    private static IPAddress ParseBindAddress(string? id, string field, string? text, IPAddress fallback, List<ConfigError> errors)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (IPAddress.TryParse(text, out var address))
+        {
+            return address;
+        }
+
+        errors.Add(new ConfigError(id, field, $"'{text}' is not an IP address."));
+        return fallback;
+    }
+
+    private static bool IsValidId(string id)
+    {
+        if (id.Length > 100)
+        {
+            return false;
+        }
+
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

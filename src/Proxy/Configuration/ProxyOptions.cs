@@ -1,0 +1,26 @@
+namespace Proxy.Configuration;
+
+/// <summary>The <c>Proxy</c> section of the configuration: everything the proxy serves.</summary>
+public sealed record ProxyOptions
+{
+    /// <summary>The configuration section these options are read from.</summary>
+    public const string SectionName = "Proxy";
+
+    /// <summary>Every route, L4 and L7, in one list.</summary>
+    public IReadOnlyList<RouteConfig> Routes { get; init; } = [];
+
+    /// <summary>Client address filter applied to every connection on every route port (after PROXY protocol).</summary>
+    public AclConfig? Acl { get; init; }
+
+    /// <summary>Bounds applied to every connection unless a route overrides them.</summary>
+    public LimitsConfig? Limits { get; init; }
+
+    /// <summary>PROXY protocol on receive for every port that does not set its own.</summary>
+    public ProxyProtocolConfig? ProxyProtocol { get; init; }
+
+    /// <summary>Per-port listener settings, keyed by port number.</summary>
+    public IReadOnlyDictionary<string, PortConfig> Ports { get; init; } = new Dictionary<string, PortConfig>();
+
+    /// <summary>The address route ports listen on unless a port sets its own; default <c>0.0.0.0</c>.</summary>
+    public string? BindAddress { get; init; }
+}

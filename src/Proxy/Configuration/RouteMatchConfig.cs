@@ -1,0 +1,17 @@
+namespace Proxy.Configuration;
+
+/// <summary>The match half of a route: port, then domain, then client address.</summary>
+public sealed record RouteMatchConfig
+{
+    /// <summary>Ports (<c>"443"</c>) or inclusive ranges (<c>"9000-9010"</c>).</summary>
+    public IReadOnlyList<string> Ports { get; init; } = [];
+
+    /// <summary>TLS SNI names: exact (<c>db.example.com</c>), one-label wildcard (<c>*.example.com</c>) or <c>*</c>.</summary>
+    public IReadOnlyList<string> Domains { get; init; } = [];
+
+    /// <summary>Client addresses or CIDR ranges this route is for; empty means any.</summary>
+    public IReadOnlyList<string> ClientIps { get; init; } = [];
+
+    /// <summary><c>Tcp</c> (default) or <c>Udp</c>.</summary>
+    public string? Transport { get; init; }
+}

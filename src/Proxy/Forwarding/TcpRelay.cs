@@ -1,0 +1,259 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Proxy.Connections;
+
+namespace Proxy.Forwarding;
+
+/// <summary>Copies bytes both ways between a client connection and a target socket, with backpressure, half-close in
+/// both directions and an idle timeout. The product's hot path: nothing is allocated per read.</summary>
+internal static class TcpRelay
+{
+    /// <summary>Large reads keep syscalls per byte low; rented only while data is flowing (see the zero-byte read).</summary>
+    private const int BufferSize = 64 * 1024;
+
+    public static async Task<CloseReason> RunAsync(ProxyConnection connection, Socket target, TimeSpan idleTimeout, CancellationToken shutdown)
+    {
+        var context = connection.Context;
+        using var idle = new IdleTimer(idleTimeout, shutdown);
+
+        // Kestrel cannot half-close its output (completing it closes both ways), so the target-to-client direction
+        // writes to the client's socket itself, which also saves a pipe hop. See KESTREL.md, "Connections".
+        var clientSocket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        var upstream = PipeToSocketAsync(context.Transport.Input, target, connection, idle);
+        var downstream = clientSocket is not null
+            ? SocketToSocketAsync(target, clientSocket, connection, idle)
+            : SocketToPipeAsync(target, context.Transport.Output, connection, idle);
+
+        var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
+        if (first.Result != CopyResult.Completed)
+        {
+            idle.Cancel();
+        }
+
+        var up = await upstream.ConfigureAwait(false);
+        var down = await downstream.ConfigureAwait(false);
+
+        if (idle.TimedOut)
+        {
+            return CloseReason.IdleTimeout;
+        }
+
+        if (up == CopyResult.Completed && down == CopyResult.Completed)
+        {
+            return CloseReason.Completed;
+        }
+
+        if (shutdown.IsCancellationRequested)
+        {
+            return CloseReason.ServerShutdown;
+        }
+
+        return up is CopyResult.SourceFailed || down is CopyResult.DestinationFailed ? CloseReason.ClientReset : CloseReason.TargetReset;
+    }
+
+    private static async Task<CopyResult> PipeToSocketAsync(PipeReader input, Socket target, ProxyConnection connection, IdleTimer idle)
+    {
+        var token = idle.Token;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return CopyResult.Canceled;
+            }
+            catch (Exception)
+            {
+                return CopyResult.SourceFailed;
+            }
+
+            var buffer = result.Buffer;
+            if (!buffer.IsEmpty)
+            {
+                idle.Touch();
+                var sent = await SendAsync(target, buffer, token).ConfigureAwait(false);
+                if (sent != CopyResult.Completed)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return sent;
+                }
+
+                Interlocked.Add(ref connection.BytesFromClient, buffer.Length);
+            }
+
+            input.AdvanceTo(buffer.End);
+            if (result.IsCompleted)
+            {
+                return Shutdown(target) ? CopyResult.Completed : CopyResult.DestinationFailed;
+            }
+
+            if (result.IsCanceled)
+            {
+                return CopyResult.Canceled;
+            }
+        }
+    }
+
+    private static async ValueTask<CopyResult> SendAsync(Socket target, ReadOnlySequence<byte> buffer, CancellationToken token)
+    {
+        try
+        {
+            if (buffer.IsSingleSegment)
+            {
+                await SendAllAsync(target, buffer.First, token).ConfigureAwait(false);
+                return CopyResult.Completed;
+            }
+
+            // Kestrel's pipe hands out 4 KiB blocks; gather them so one send carries up to 64 KiB, not one block.
+            var chunk = ArrayPool<byte>.Shared.Rent(BufferSize);
+            try
+            {
+                while (!buffer.IsEmpty)
+                {
+                    var length = (int)Math.Min(buffer.Length, chunk.Length);
+                    buffer.Slice(0, length).CopyTo(chunk);
+                    await SendAllAsync(target, chunk.AsMemory(0, length), token).ConfigureAwait(false);
+                    buffer = buffer.Slice(length);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+
+            return CopyResult.Completed;
+        }
+        catch (OperationCanceledException)
+        {
+            return CopyResult.Canceled;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return CopyResult.DestinationFailed;
+        }
+    }
+
+    private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken token)
+    {
+        while (!data.IsEmpty)
+        {
+            var sent = await socket.SendAsync(data, SocketFlags.None, token).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    private static async Task<CopyResult> SocketToSocketAsync(Socket source, Socket client, ProxyConnection connection, IdleTimer idle)
+    {
+        var token = idle.Token;
+        byte[]? buffer = null;
+        try
+        {
+            while (true)
+            {
+                // A zero-byte read waits for data without holding a buffer, so an idle connection costs no 64 KiB
+                // (YARP StreamCopier does the same).
+                var wait = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token);
+                if (!wait.IsCompletedSuccessfully)
+                {
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
+
+                    await wait.ConfigureAwait(false);
+                }
+
+                buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
+                var read = await source.ReceiveAsync(buffer, SocketFlags.None, token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return Shutdown(client) ? CopyResult.Completed : CopyResult.DestinationFailed;
+                }
+
+                idle.Touch();
+                try
+                {
+                    await SendAllAsync(client, buffer.AsMemory(0, read), token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    return CopyResult.DestinationFailed;
+                }
+
+                Interlocked.Add(ref connection.BytesToClient, read);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return CopyResult.Canceled;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return CopyResult.SourceFailed;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>For transports without a socket: writes through the pipe; the end closes the client both ways.</summary>
+    private static async Task<CopyResult> SocketToPipeAsync(Socket source, PipeWriter output, ProxyConnection connection, IdleTimer idle)
+    {
+        var token = idle.Token;
+        try
+        {
+            while (true)
+            {
+                await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                var memory = output.GetMemory(BufferSize);
+                var read = await source.ReceiveAsync(memory, SocketFlags.None, token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    await output.CompleteAsync().ConfigureAwait(false);
+                    return CopyResult.Completed;
+                }
+
+                idle.Touch();
+                output.Advance(read);
+                var flush = await output.FlushAsync(token).ConfigureAwait(false);
+                Interlocked.Add(ref connection.BytesToClient, read);
+                if (flush.IsCompleted)
+                {
+                    return CopyResult.DestinationFailed;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return CopyResult.Canceled;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return CopyResult.SourceFailed;
+        }
+    }
+
+    private static bool Shutdown(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+}

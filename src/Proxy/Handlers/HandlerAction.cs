@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Proxy.Connections;
+using Proxy.Routing;
+
+namespace Proxy.Handlers;
+
+/// <summary>The Handler action: hands the connection to a named <see cref="IConnectionRouteHandler"/>.</summary>
+internal sealed class HandlerAction(IConnectionRouteHandler handler) : IRouteAction
+{
+    public bool ReadsClientFirst => false;
+
+    public async Task ExecuteAsync(ProxyConnection connection)
+    {
+        connection.Target = "handler:" + handler.Name;
+        var stopping = connection.Context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
+        await handler.HandleAsync(connection.Context, stopping).ConfigureAwait(false);
+    }
+}

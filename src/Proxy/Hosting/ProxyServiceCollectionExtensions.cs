@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Proxy.Configuration;
+using Proxy.Connections;
+using Proxy.Forwarding;
+using Proxy.Handlers;
+using Proxy.Listeners;
+using Proxy.Metrics;
+using Proxy.Routing;
+
+namespace Proxy.Hosting;
+
+/// <summary>Registers the proxy's services.</summary>
+public static class ProxyServiceCollectionExtensions
+{
+    /// <summary>Adds the route model, the connection chain's services and the built-in actions and handlers.</summary>
+    public static IServiceCollection AddProxy(this IServiceCollection services)
+    {
+        services.AddSingleton<ProxyMetrics>();
+        services.AddSingleton<ClientConnectionCounter>();
+        services.AddSingleton<ProxyConfigCompiler>();
+        services.AddSingleton<PortBindings>();
+        services.AddSingleton<LiveConfiguration>();
+        services.AddSingleton<IRouteActionFactory, ForwardActionFactory>();
+        services.AddSingleton<IRouteActionFactory, HandlerActionFactory>();
+        services.AddSingleton<IRouteActionFactory, BlockAction>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionRouteHandler, EchoHandler>());
+        return services;
+    }
+}

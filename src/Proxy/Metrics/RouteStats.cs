@@ -1,0 +1,55 @@
+using Proxy.Connections;
+
+namespace Proxy.Metrics;
+
+/// <summary>Counters of one route id; they outlive configuration reloads that keep the id.</summary>
+internal sealed class RouteStats(string routeId)
+{
+    private long _connections;
+    private long _active;
+    private long _bytesFromClient;
+    private long _bytesToClient;
+    private long _failures;
+
+    public string RouteId { get; } = routeId;
+
+    public long Connections => Interlocked.Read(ref _connections);
+
+    public long Active => Interlocked.Read(ref _active);
+
+    public long BytesFromClient => Interlocked.Read(ref _bytesFromClient);
+
+    public long BytesToClient => Interlocked.Read(ref _bytesToClient);
+
+    /// <summary>Connections that ended with an error (connect failure, reset, refusal by the route).</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Concurrent connections on this route per client address, for the route's own per-IP limit.</summary>
+    public ClientConnectionCounter Clients { get; } = new();
+
+    /// <summary>Counts a new connection unless the route's total limit is reached.</summary>
+    public bool TryOpen(int? limit)
+    {
+        if (Interlocked.Increment(ref _active) > (limit ?? long.MaxValue))
+        {
+            Interlocked.Decrement(ref _active);
+            return false;
+        }
+
+        Interlocked.Increment(ref _connections);
+        return true;
+    }
+
+    public void Close(long bytesFromClient, long bytesToClient, bool failed)
+    {
+        Interlocked.Decrement(ref _active);
+        Interlocked.Add(ref _bytesFromClient, bytesFromClient);
+        Interlocked.Add(ref _bytesToClient, bytesToClient);
+        if (failed)
+        {
+            Interlocked.Increment(ref _failures);
+        }
+    }
+
+    public void CountRefusal() => Interlocked.Increment(ref _failures);
+}

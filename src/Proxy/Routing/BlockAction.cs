@@ -1,0 +1,29 @@
+using Proxy.Configuration;
+using Proxy.Connections;
+
+namespace Proxy.Routing;
+
+/// <summary>The Block action: close at once; counted and logged like every refusal.</summary>
+internal sealed class BlockAction : IRouteAction, IRouteActionFactory
+{
+    public bool ReadsClientFirst => false;
+
+    public IReadOnlyCollection<string> Types { get; } = ["Block"];
+
+    public Task ExecuteAsync(ProxyConnection connection)
+    {
+        connection.Refuse(CloseReason.Blocked);
+        return Task.CompletedTask;
+    }
+
+    public IRouteAction? Create(string routeId, RouteActionConfig action, EffectiveLimits limits, ICollection<ConfigError> errors)
+    {
+        if (action.Targets.Count > 0 || action.Handler is not null)
+        {
+            errors.Add(new ConfigError(routeId, "Action", "A Block action takes no Targets or Handler."));
+            return null;
+        }
+
+        return this;
+    }
+}

@@ -1,0 +1,12 @@
+using Proxy.Configuration;
+
+namespace Proxy.Routing;
+
+/// <summary>Turns a route's <c>Action</c> section into a runnable action, reporting every invalid field.</summary>
+internal interface IRouteActionFactory
+{
+    /// <summary>Names of the action types this factory builds (e.g. <c>Forward</c>).</summary>
+    IReadOnlyCollection<string> Types { get; }
+
+    IRouteAction? Create(string routeId, RouteActionConfig action, EffectiveLimits limits, ICollection<ConfigError> errors);
+}

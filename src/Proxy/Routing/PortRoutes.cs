@@ -1,0 +1,62 @@
+using System.Net;
+using Proxy.ProxyProtocol;
+
+namespace Proxy.Routing;
+
+/// <summary>Everything one listening port needs per connection: its routes in match order and how to read the client.</summary>
+internal sealed class PortRoutes
+{
+    public required int Port { get; init; }
+
+    public required IPAddress BindAddress { get; init; }
+
+    /// <summary>Routes on this port, highest priority first.</summary>
+    public required IReadOnlyList<Route> Routes { get; init; }
+
+    /// <summary>Some route names a domain, so the ClientHello must be peeked before a route is chosen.</summary>
+    public required bool NeedsServerName { get; init; }
+
+    public required ProxyProtocolSettings ProxyProtocol { get; init; }
+
+    /// <summary>The most generous peek timeout among the port's routes (the route is unknown while peeking).</summary>
+    public required TimeSpan PeekTimeout { get; init; }
+
+    public required int PeekMaxBytes { get; init; }
+
+    /// <summary>The best route for a connection: higher priority, then the more specific domain, then the more specific
+    /// client network. Validation guarantees there is never a tie.</summary>
+    public Route? Match(string? serverName, IPAddress clientAddress)
+    {
+        Route? best = null;
+        int bestPriority = int.MinValue, bestDomain = -1, bestClient = -1;
+        foreach (var route in Routes)
+        {
+            if (best is not null && route.Priority < bestPriority)
+            {
+                break; // Routes are sorted by priority: nothing below can win.
+            }
+
+            var domain = route.DomainScore(serverName);
+            if (domain < 0)
+            {
+                continue;
+            }
+
+            var client = route.ClientScore(clientAddress);
+            if (client < 0)
+            {
+                continue;
+            }
+
+            if (best is null || domain > bestDomain || (domain == bestDomain && client > bestClient))
+            {
+                best = route;
+                bestPriority = route.Priority;
+                bestDomain = domain;
+                bestClient = client;
+            }
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,18 @@
+using System.Collections.Frozen;
+using Proxy.Networking;
+
+namespace Proxy.Routing;
+
+/// <summary>One immutable, validated configuration: swapped whole, never changed in place.</summary>
+internal sealed class ProxySnapshot
+{
+    public required long Version { get; init; }
+
+    public required IReadOnlyList<Route> Routes { get; init; }
+
+    public required FrozenDictionary<int, PortRoutes> Ports { get; init; }
+
+    public required AccessList Acl { get; init; }
+
+    public required EffectiveLimits Limits { get; init; }
+}

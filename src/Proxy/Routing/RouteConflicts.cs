@@ -1,0 +1,72 @@
+using Proxy.Configuration;
+
+namespace Proxy.Routing;
+
+/// <summary>Finds pairs of routes that would tie for some connection: same port, same priority, an identical
+/// domain key and an identical client-address key. Anything else is ordered by specificity.</summary>
+internal static class RouteConflicts
+{
+    public static void Find(IEnumerable<PortRoutes> ports, ICollection<ConfigError> errors)
+    {
+        var reported = new HashSet<(string, string)>();
+        foreach (var port in ports)
+        {
+            var routes = port.Routes;
+            for (var i = 0; i < routes.Count; i++)
+            {
+                for (var j = i + 1; j < routes.Count && routes[j].Priority == routes[i].Priority; j++)
+                {
+                    var (a, b) = (routes[i], routes[j]);
+                    if (SharedDomain(a, b) is { } domain && SharedClient(a, b) is { } client && reported.Add((a.Id, b.Id)))
+                    {
+                        errors.Add(new ConfigError(b.Id, "Match",
+                            $"Ambiguous with route '{a.Id}' on port {port.Port}: same priority, domain {domain} and client {client}. " +
+                            "Give one a higher Priority or a more specific match."));
+                    }
+                }
+            }
+        }
+    }
+
+    private static string? SharedDomain(Route a, Route b)
+    {
+        if (a.Domains.Count == 0 || b.Domains.Count == 0)
+        {
+            return a.Domains.Count == b.Domains.Count ? "(any)" : null;
+        }
+
+        foreach (var x in a.Domains)
+        {
+            foreach (var y in b.Domains)
+            {
+                if (x.Text == y.Text)
+                {
+                    return $"'{x.Text}'";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? SharedClient(Route a, Route b)
+    {
+        if (a.ClientIps.Count == 0 || b.ClientIps.Count == 0)
+        {
+            return a.ClientIps.Count == b.ClientIps.Count ? "(any)" : null;
+        }
+
+        foreach (var x in a.ClientIps.Networks)
+        {
+            foreach (var y in b.ClientIps.Networks)
+            {
+                if (x.Equals(y))
+                {
+                    return x.ToString();
+                }
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using Proxy.Connections;
+using Proxy.Tls;
+
+namespace Proxy.Routing;
+
+/// <summary>Chooses the connection's route (domain, then client address, by priority and specificity), applies the
+/// route's own ACL and limits, and runs its action.</summary>
+internal sealed class RouteSelectionMiddleware(ConnectionDelegate next)
+{
+    public async Task OnConnectionAsync(ConnectionContext context)
+    {
+        var connection = context.Features.GetRequiredFeature<ProxyConnection>();
+        var client = connection.Client.Address;
+        var route = connection.Port.Match(connection.ServerName, client);
+        if (route is null)
+        {
+            connection.Refuse(connection.PeekFailure ?? CloseReason.NoRoute);
+            if (connection.SentClientHello)
+            {
+                context.Transport.Output.Write(TlsAlert.UnrecognizedName);
+                await context.Transport.Output.FlushAsync().ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        connection.Route = route;
+        var stats = route.Stats;
+        if (route.Acl is { } acl && !acl.IsAllowed(client))
+        {
+            stats.CountRefusal();
+            connection.Refuse(CloseReason.RouteAcl);
+            return;
+        }
+
+        if (!stats.TryOpen(route.Limits.MaxConnections))
+        {
+            stats.CountRefusal();
+            connection.Refuse(CloseReason.RouteLimit);
+            return;
+        }
+
+        var perIp = route.Limits.MaxConnectionsPerIp;
+        try
+        {
+            if (perIp is { } limit && !stats.Clients.TryAcquire(client, limit))
+            {
+                connection.Refuse(CloseReason.RouteLimit);
+                perIp = null;
+                return;
+            }
+
+            connection.Next = next;
+            await route.Action.ExecuteAsync(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (perIp is not null)
+            {
+                stats.Clients.Release(client);
+            }
+
+            stats.Close(connection.BytesFromClient, connection.BytesToClient, connection.Reason != CloseReason.Completed);
+        }
+    }
+}

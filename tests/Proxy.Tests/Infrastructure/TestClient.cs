@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Proxy.Tests.Infrastructure;
+
+/// <summary>Raw-socket client helpers with generous timeouts.</summary>
+public static class TestClient
+{
+    public static async Task<Socket> ConnectAsync(int port, IPAddress? address = null)
+    {
+        address ??= IPAddress.Loopback;
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var cts = new CancellationTokenSource(TestTimeouts.Io);
+        await socket.ConnectAsync(new IPEndPoint(address, port), cts.Token);
+        return socket;
+    }
+
+    public static Task SendAsync(this Socket socket, string text)
+        => socket.SendAsync(Encoding.ASCII.GetBytes(text).AsMemory(), SocketFlags.None).AsTask();
+
+    /// <summary>Reads until the peer half-closes (or resets: then returns what arrived).</summary>
+    public static async Task<byte[]> ReadToEndAsync(this Socket socket)
+    {
+        using var cts = new CancellationTokenSource(TestTimeouts.Io);
+        var result = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+
+            result.Write(buffer, 0, read);
+        }
+
+        return result.ToArray();
+    }
+
+    public static async Task<string> ReadToEndTextAsync(this Socket socket)
+        => Encoding.ASCII.GetString(await socket.ReadToEndAsync());
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes.</summary>
+    public static async Task<byte[]> ReadExactlyAsync(this Socket socket, int count)
+    {
+        using var cts = new CancellationTokenSource(TestTimeouts.Io);
+        var buffer = new byte[count];
+        var offset = 0;
+        while (offset < count)
+        {
+            var read = await socket.ReceiveAsync(buffer.AsMemory(offset), SocketFlags.None, cts.Token);
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"Peer closed after {offset} of {count} bytes.");
+            }
+
+            offset += read;
+        }
+
+        return buffer;
+    }
+
+    public static async Task<string> ReadTextAsync(this Socket socket, int count)
+        => Encoding.ASCII.GetString(await socket.ReadExactlyAsync(count));
+
+    /// <summary>True when the proxy closes the connection without sending anything (FIN or RST).</summary>
+    public static async Task<bool> IsClosedByPeerAsync(this Socket socket)
+        => (await socket.ReadToEndAsync()).Length == 0;
+
+    /// <summary>A port that is free right now (bound then released); fine on loopback for tests.</summary>
+    public static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}
