@@ -20,7 +20,8 @@ internal static class ClientHelloBodyParser
         var s = body;
 
         // RFC 8446 §4.1.2: legacy_version, random[32], legacy_session_id<0..32>,
-        // cipher_suites<2..2^16-2> (pairs), legacy_compression_methods<1..2^8-1>, extensions<8..2^16-1>.
+        // cipher_suites<2..2^16-2> (pairs), legacy_compression_methods<1..2^8-1>, then extensions; the
+        // block may be empty or absent for TLS 1.2 clients (RFC 5246 §7.4.1.2), so only its framing is checked.
         if (!TryReadUInt16(ref s, out int version) || s.Length < RandomLength)
         {
             return ClientHelloParseStatus.Invalid;
@@ -34,7 +35,7 @@ internal static class ClientHelloBodyParser
             return ClientHelloParseStatus.Invalid;
         }
 
-        // RFC 5246 §7.4.1.2: a pre-extension client may end the hello here; otherwise the block must fill the rest.
+        // A pre-extension client ends the hello here; otherwise the block's length must cover exactly the rest.
         ReadOnlySpan<byte> hostName = default;
         ReadOnlySpan<byte> alpnList = default;
         bool hasAlpn = false;
