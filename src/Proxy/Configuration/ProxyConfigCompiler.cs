@@ -170,23 +170,27 @@ internal sealed class ProxyConfigCompiler
             }
         }
 
-        var portSettings = new Dictionary<int, PortConfig>();
+        // Every Ports entry is checked, including ports with no route yet: a typo must not wait for an unrelated change.
+        var portSettings = new Dictionary<int, (IPAddress BindAddress, ProxyProtocolSettings ProxyProtocol)>();
         foreach (var (key, value) in options.Ports)
         {
+            var field = $"Ports:{key}";
             if (!PortRange.TryParsePort(key, out var port))
             {
-                errors.Add(new ConfigError(null, $"Ports:{key}", "The key must be a port number (1-65535)."));
+                errors.Add(new ConfigError(null, field, "The key must be a port number (1-65535)."));
                 continue;
             }
 
-            portSettings[port] = value;
+            portSettings[port] = (
+                ParseBindAddress(null, field + ":BindAddress", value.BindAddress, defaultBind, errors),
+                CompileProxyProtocol(field + ":ProxyProtocol", value.ProxyProtocol, defaultProxyProtocol, errors));
         }
 
         var result = new Dictionary<int, PortRoutes>(byPort.Count);
         foreach (var (port, onPort) in byPort)
         {
-            portSettings.TryGetValue(port, out var settings);
-            var field = $"Ports:{port}";
+            (IPAddress BindAddress, ProxyProtocolSettings ProxyProtocol) settings =
+                portSettings.TryGetValue(port, out var configured) ? configured : (defaultBind, defaultProxyProtocol);
             onPort.Sort(static (a, b) => b.Priority.CompareTo(a.Priority));
             var peekTimeout = TimeSpan.Zero;
             var peekMaxBytes = 0;
@@ -201,10 +205,10 @@ internal sealed class ProxyConfigCompiler
             result[port] = new PortRoutes
             {
                 Port = port,
-                BindAddress = ParseBindAddress(null, field + ":BindAddress", settings?.BindAddress, defaultBind, errors),
+                BindAddress = settings.BindAddress,
                 Routes = onPort.ToArray(),
                 NeedsServerName = needsServerName,
-                ProxyProtocol = CompileProxyProtocol(field + ":ProxyProtocol", settings?.ProxyProtocol, defaultProxyProtocol, errors),
+                ProxyProtocol = settings.ProxyProtocol,
                 PeekTimeout = peekTimeout,
                 PeekMaxBytes = peekMaxBytes,
             };
@@ -347,7 +351,7 @@ internal sealed class ProxyConfigCompiler
             return fallback;
         }
 
-        if (IPAddress.TryParse(text, out var address))
+        if (IpAddressText.TryParse(text, out var address))
         {
             return address;
         }

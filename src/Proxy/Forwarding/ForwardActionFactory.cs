@@ -1,5 +1,7 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Proxy.Configuration;
+using Proxy.Networking;
 using Proxy.ProxyProtocol;
 using Proxy.Routing;
 
@@ -8,6 +10,8 @@ namespace Proxy.Forwarding;
 /// <summary>Builds <see cref="ForwardAction"/>s from <c>{ Type: Forward, Targets, LoadBalancing, ProxyProtocol, PassiveHealth }</c>.</summary>
 internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRouteActionFactory
 {
+    private static readonly SearchValues<char> DigitsAndDots = SearchValues.Create("0123456789.");
+
     public IReadOnlyCollection<string> Types { get; } = ["Forward"];
 
     public IRouteAction? Create(string routeId, RouteActionConfig action, EffectiveLimits limits, ICollection<ConfigError> errors)
@@ -83,7 +87,7 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         var hostPart = text[..colon];
         if (hostPart.StartsWith('['))
         {
-            if (!hostPart.EndsWith(']') || !System.Net.IPAddress.TryParse(hostPart[1..^1], out var v6)
+            if (!hostPart.EndsWith(']') || !IpAddressText.TryParse(hostPart.AsSpan(1, hostPart.Length - 2), out var v6)
                 || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
             {
                 return false;
@@ -99,7 +103,9 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         }
 
         host = hostPart;
-        return System.Net.IPAddress.TryParse(hostPart, out _) || DomainPattern.TryParse(hostPart, out var name) && !name.Text.Contains('*', StringComparison.Ordinal)
-            || string.Equals(hostPart, "localhost", StringComparison.OrdinalIgnoreCase);
+        // A name made only of digits and dots must be a strict dotted quad, not an inet_aton form or a DNS name.
+        return hostPart.AsSpan().ContainsAnyExcept(DigitsAndDots)
+            ? DomainPattern.TryParse(hostPart, out var name) && name.Score == DomainPattern.ExactScore
+            : IpAddressText.TryParse(hostPart, out _);
     }
 }

@@ -67,6 +67,15 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
             urls["port-" + port.ToString(CultureInfo.InvariantCulture)] = "http://" + endpoints[port];
         }
 
+        var removed = new List<int>();
+        foreach (var port in _published.Keys)
+        {
+            if (!endpoints.ContainsKey(port))
+            {
+                removed.Add(port);
+            }
+        }
+
         _published = endpoints.ToFrozenDictionary();
         _endpoints.SetEndpoints(urls);
 
@@ -78,13 +87,14 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
             return [];
         }
 
-        return await WaitForBindAsync(addresses, endpoints, cancellationToken).ConfigureAwait(false);
+        return await WaitForBindAsync(addresses, endpoints, removed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Kestrel rebinds asynchronously and only logs a failure (KestrelServerImpl.RebindAsync), so the outcome is
-    /// read back from the server's address list.</summary>
+    /// read back from the server's address list: every expected port present, every removed one gone (removal waits
+    /// for Kestrel to drain the endpoint's connections, at most a few seconds).</summary>
     private static async Task<IReadOnlyList<int>> WaitForBindAsync(
-        IServerAddressesFeature addresses, Dictionary<int, IPEndPoint> expected, CancellationToken cancellationToken)
+        IServerAddressesFeature addresses, Dictionary<int, IPEndPoint> expected, List<int> removed, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + BindWait;
         while (true)
@@ -99,7 +109,7 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
                 }
             }
 
-            if (missing.Count == 0 || DateTime.UtcNow > deadline)
+            if ((missing.Count == 0 && !removed.Exists(bound.Contains)) || DateTime.UtcNow > deadline)
             {
                 return missing;
             }

@@ -43,19 +43,19 @@ internal sealed class NetworkList
             return false;
         }
 
-        text = text.Trim();
-        if (text.Contains('/', StringComparison.Ordinal))
+        var span = text.AsSpan().Trim();
+        var slash = span.IndexOf('/');
+        if (!IpAddressText.TryParse(slash < 0 ? span : span[..slash], out var address)
+            || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && address.ScopeId != 0))
         {
-            if (!IPNetwork.TryParse(text, out network))
-            {
-                return false;
-            }
+            return false;
         }
-        else if (IPAddress.TryParse(text, out var address) && address.ScopeId == 0)
+
+        if (slash < 0)
         {
             network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
         }
-        else
+        else if (!IPNetwork.TryParse(span, out network))
         {
             return false;
         }
