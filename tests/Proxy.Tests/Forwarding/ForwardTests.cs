@@ -125,4 +125,32 @@ public sealed class ForwardTests
         Assert.True(await client.IsClosedByPeerAsync());
         await proxy.Logs.WaitForConnectionAsync("ConnectFailed", "down");
     }
+
+    [Fact]
+    public async Task Idle_connection_is_closed_after_the_route_idle_timeout()
+    {
+        await using var backend = TcpBackend.Echo();
+        var port = TestClient.FreePort();
+        await using var proxy = await ProxyTestHost.StartAsync(new
+        {
+            Routes = new[]
+            {
+                new
+                {
+                    Id = "idle",
+                    Match = new { Ports = new[] { Port(port) } },
+                    Action = new { Type = "Forward", Targets = new[] { backend.Address } },
+                    Limits = new { IdleTimeout = "00:00:01" },
+                },
+            },
+        });
+
+        using var client = await TestClient.ConnectAsync(port);
+        await client.SendAsync("ping");
+        Assert.Equal("ping", await client.ReadTextAsync(4));
+
+        // Nothing more is sent either way: the proxy closes the connection by itself.
+        await client.ReadToEndAsync();
+        await proxy.Logs.WaitForConnectionAsync("IdleTimeout", "idle");
+    }
 }
