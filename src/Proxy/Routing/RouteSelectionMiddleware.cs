@@ -18,9 +18,12 @@ internal sealed class RouteSelectionMiddleware(ConnectionDelegate next)
         if (route is null)
         {
             connection.Refuse(connection.PeekFailure ?? CloseReason.NoRoute);
-            if (connection.SentClientHello)
+            var alert = connection.SentClientHello ? TlsAlert.UnrecognizedName
+                : connection.PeekFailure == CloseReason.InvalidClientHello ? TlsAlert.DecodeError
+                : default;
+            if (!alert.IsEmpty)
             {
-                context.Transport.Output.Write(TlsAlert.UnrecognizedName);
+                context.Transport.Output.Write(alert);
                 await context.Transport.Output.FlushAsync().ConfigureAwait(false);
             }
 
