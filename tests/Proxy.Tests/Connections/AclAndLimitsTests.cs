@@ -15,12 +15,6 @@ public sealed class AclAndLimitsTests
         return socket;
     }
 
-    private static async Task AssertEchoesAsync(Socket socket, string text)
-    {
-        await socket.SendAsync(text);
-        Assert.Equal(text, await socket.ReadTextAsync(text.Length));
-    }
-
     [Fact]
     public async Task Global_acl_denies_ipv4_and_ipv6_clients_and_deny_wins_over_allow()
     {
@@ -36,7 +30,7 @@ public sealed class AclAndLimitsTests
 
         using (var allowed = await ConnectFromAsync(IPAddress.Parse("127.0.0.1"), IPAddress.Loopback, port))
         {
-            await AssertEchoesAsync(allowed, "v4 allowed");
+            await allowed.AssertEchoesAsync("v4 allowed");
         }
 
         using (var denied = await ConnectFromAsync(IPAddress.Parse("127.0.0.2"), IPAddress.Loopback, port))
@@ -79,7 +73,7 @@ public sealed class AclAndLimitsTests
 
         await proxy.Logs.WaitForConnectionAsync("RouteAcl", "internal");
         using var allowed = await ConnectFromAsync(IPAddress.Loopback, IPAddress.Loopback, port);
-        await AssertEchoesAsync(allowed, "allowed");
+        await allowed.AssertEchoesAsync("allowed");
     }
 
     [Fact]
@@ -95,8 +89,8 @@ public sealed class AclAndLimitsTests
 
         var first = await ConnectFromAsync(IPAddress.Parse("127.0.0.5"), IPAddress.Loopback, port);
         using var second = await ConnectFromAsync(IPAddress.Parse("127.0.0.5"), IPAddress.Loopback, port);
-        await AssertEchoesAsync(first, "1");
-        await AssertEchoesAsync(second, "2");
+        await first.AssertEchoesAsync("1");
+        await second.AssertEchoesAsync("2");
 
         using (var third = await ConnectFromAsync(IPAddress.Parse("127.0.0.5"), IPAddress.Loopback, port))
         {
@@ -106,7 +100,7 @@ public sealed class AclAndLimitsTests
         await proxy.Logs.WaitForConnectionAsync("LimitPerIp");
         using (var otherClient = await ConnectFromAsync(IPAddress.Parse("127.0.0.6"), IPAddress.Loopback, port))
         {
-            await AssertEchoesAsync(otherClient, "another address is not limited");
+            await otherClient.AssertEchoesAsync("another address is not limited");
         }
 
         first.Shutdown(SocketShutdown.Send);
@@ -115,7 +109,7 @@ public sealed class AclAndLimitsTests
         await proxy.Logs.WaitForConnectionAsync("Completed", "limited");
 
         using var again = await ConnectFromAsync(IPAddress.Parse("127.0.0.5"), IPAddress.Loopback, port);
-        await AssertEchoesAsync(again, "slot freed");
+        await again.AssertEchoesAsync("slot freed");
     }
 
     [Fact]
@@ -141,7 +135,7 @@ public sealed class AclAndLimitsTests
         });
 
         using var routeFirst = await TestClient.ConnectAsync(routePort);
-        await AssertEchoesAsync(routeFirst, "route 1");
+        await routeFirst.AssertEchoesAsync("route 1");
         using (var routeSecond = await TestClient.ConnectAsync(routePort))
         {
             Assert.True(await routeSecond.IsClosedByPeerAsync());
@@ -150,13 +144,13 @@ public sealed class AclAndLimitsTests
         await proxy.Logs.WaitForConnectionAsync("RouteLimit", "one-at-a-time");
 
         using var totalSecond = await TestClient.ConnectAsync(port);
-        await AssertEchoesAsync(totalSecond, "total 2");
+        await totalSecond.AssertEchoesAsync("total 2");
         using (var totalThird = await TestClient.ConnectAsync(port))
         {
             Assert.True(await totalThird.IsClosedByPeerAsync());
         }
 
         await proxy.Logs.WaitForConnectionAsync("LimitTotal");
-        await AssertEchoesAsync(routeFirst, "earlier connections are untouched");
+        await routeFirst.AssertEchoesAsync("earlier connections are untouched");
     }
 }

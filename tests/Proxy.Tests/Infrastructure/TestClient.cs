@@ -74,6 +74,13 @@ public static class TestClient
     public static async Task<string> ReadTextAsync(this Socket socket, int count)
         => Encoding.ASCII.GetString(await socket.ReadExactlyAsync(count));
 
+    /// <summary>Sends <paramref name="text"/> and asserts the same text comes back (through an echo route or backend).</summary>
+    public static async Task AssertEchoesAsync(this Socket socket, string text)
+    {
+        await socket.SendAsync(text);
+        Assert.Equal(text, await socket.ReadTextAsync(text.Length));
+    }
+
     /// <summary>True when the proxy closes the connection without sending anything (FIN or RST).</summary>
     public static async Task<bool> IsClosedByPeerAsync(this Socket socket)
         => (await socket.ReadToEndAsync()).Length == 0;

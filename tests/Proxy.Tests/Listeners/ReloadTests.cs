@@ -6,12 +6,6 @@ namespace Proxy.Tests.Listeners;
 
 public sealed class ReloadTests
 {
-    private static async Task AssertEchoesAsync(Socket socket, string text)
-    {
-        await socket.SendAsync(text);
-        Assert.Equal(text, await socket.ReadTextAsync(text.Length));
-    }
-
     [Fact]
     public async Task Reload_adds_and_removes_a_port_without_touching_a_live_connection_on_another()
     {
@@ -20,21 +14,21 @@ public sealed class ReloadTests
         var added = TestClient.FreePort();
         await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("stable", stable, backend.Address)));
         using var live = await TestClient.ConnectAsync(stable);
-        await AssertEchoesAsync(live, "before");
+        await live.AssertEchoesAsync("before");
 
         Assert.True(await proxy.ReloadAsync(Routes(Forward("stable", stable, backend.Address), Echo("added", added))));
         using (var onNewPort = await TestClient.ConnectAsync(added))
         {
-            await AssertEchoesAsync(onNewPort, "new port works");
+            await onNewPort.AssertEchoesAsync("new port works");
         }
 
-        await AssertEchoesAsync(live, "during");
+        await live.AssertEchoesAsync("during");
 
         Assert.True(await proxy.ReloadAsync(Routes(Forward("stable", stable, backend.Address))));
         var refused = await Assert.ThrowsAsync<SocketException>(() => TestClient.ConnectAsync(added));
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
 
-        await AssertEchoesAsync(live, "after");
+        await live.AssertEchoesAsync("after");
     }
 
     [Fact]
@@ -54,7 +48,7 @@ public sealed class ReloadTests
         await proxy.Logs.WaitForAsync(e => e.Message.Contains("route good, field Action.Targets[0]", StringComparison.Ordinal));
         await proxy.Logs.WaitForAsync(e => e.Message.Contains("route bad-handler, field Action.Handler", StringComparison.Ordinal));
         using var client = await TestClient.ConnectAsync(port);
-        await AssertEchoesAsync(client, "old config still serves");
+        await client.AssertEchoesAsync("old config still serves");
     }
 
     [Fact]
@@ -73,7 +67,7 @@ public sealed class ReloadTests
         await proxy.Logs.WaitForAsync(e => e.Message.Contains($"Port {taken} cannot be bound", StringComparison.Ordinal));
         Assert.DoesNotContain(proxy.Config.Current.Routes, r => r.Id == "squatted");
         using var client = await TestClient.ConnectAsync(port);
-        await AssertEchoesAsync(client, "still serving");
+        await client.AssertEchoesAsync("still serving");
     }
 
     [Fact]
@@ -90,6 +84,6 @@ public sealed class ReloadTests
 
         using var fresh = await TestClient.ConnectAsync(port);
         Assert.Equal("second", await fresh.ReadTextAsync(6));
-        await AssertEchoesAsync(old, "old connection still relayed to the first target");
+        await old.AssertEchoesAsync("old connection still relayed to the first target");
     }
 }
