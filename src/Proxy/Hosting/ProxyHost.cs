@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Proxy.Listeners;
@@ -14,7 +15,13 @@ public static class ProxyHost
     public static WebApplicationBuilder CreateBuilder(WebApplicationOptions options)
     {
         var builder = WebApplication.CreateBuilder(options);
-        var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
+        var serilog = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration);
+        if (!builder.Configuration.GetSection("Serilog:WriteTo").Exists())
+        {
+            serilog.WriteTo.Console(); // A configuration without sinks must not silence the proxy.
+        }
+
+        var logger = serilog.CreateLogger();
         builder.Logging.ClearProviders();
         builder.Logging.AddSerilog(logger, dispose: true);
 
