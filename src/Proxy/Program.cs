@@ -1,21 +1,14 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Proxy.Hosting;
 
-var builder = ProxyHost.CreateBuilder(new WebApplicationOptions { Args = args });
-var app = builder.Build();
-
-var errors = app.Services.GetRequiredService<LiveConfiguration>().StartupErrors;
-if (errors.Count > 0)
+try
 {
-    await Console.Error.WriteLineAsync($"The configuration is invalid ({errors.Count} errors):");
-    foreach (var error in errors)
-    {
-        await Console.Error.WriteLineAsync("  " + error);
-    }
-
+    var app = await ProxyHost.BuildAsync(ProxyHost.CreateBuilder(new WebApplicationOptions { Args = args }));
+    await app.RunAsync();
+    return 0;
+}
+catch (ProxyConfigurationException ex)
+{
+    await Console.Error.WriteLineAsync(ex.Message);
     return 1;
 }
-
-await app.RunAsync();
-return 0;

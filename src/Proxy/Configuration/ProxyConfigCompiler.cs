@@ -1,9 +1,12 @@
 using System.Collections.Frozen;
 using System.Net;
 using Proxy.Metrics;
+using Microsoft.Extensions.Hosting;
+using Proxy.Http;
 using Proxy.Networking;
 using Proxy.ProxyProtocol;
 using Proxy.Routing;
+using Proxy.Tls;
 
 namespace Proxy.Configuration;
 
@@ -18,10 +21,20 @@ internal sealed class ProxyConfigCompiler
     private readonly string _knownTypes;
 
     private readonly ProxyMetrics _metrics;
+    private readonly string _contentRoot;
 
     public ProxyConfigCompiler(IEnumerable<IRouteActionFactory> factories, ProxyMetrics metrics)
+        : this(factories, metrics, null)
+    {
+    }
+
+    /// <param name="factories">One factory per action type.</param>
+    /// <param name="metrics">Where each route's counters live.</param>
+    /// <param name="environment">Certificate paths are relative to its content root.</param>
+    public ProxyConfigCompiler(IEnumerable<IRouteActionFactory> factories, ProxyMetrics metrics, IHostEnvironment? environment)
     {
         _metrics = metrics;
+        _contentRoot = environment?.ContentRootPath ?? Directory.GetCurrentDirectory();
         var byType = new Dictionary<string, IRouteActionFactory>(StringComparer.OrdinalIgnoreCase);
         foreach (var factory in factories)
         {
@@ -42,12 +55,13 @@ internal sealed class ProxyConfigCompiler
         var limits = CompileLimits(null, "Limits", options.Limits, EffectiveLimits.Defaults, list);
         var defaultBind = ParseBindAddress(null, "BindAddress", options.BindAddress, IPAddress.Any, list);
         var defaultProxyProtocol = CompileProxyProtocol("ProxyProtocol", options.ProxyProtocol, ProxyProtocolSettings.Off, list);
+        var certificates = CertificateLoader.LoadAll(options.Certificates, _contentRoot, list);
 
         var routes = new List<Route>(options.Routes.Count);
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Routes.Count; i++)
         {
-            var route = CompileRoute(options.Routes[i], i, limits, ids, list);
+            var route = CompileRoute(options.Routes[i], i, limits, certificates, ids, list);
             if (route is not null)
             {
                 routes.Add(route);
@@ -63,6 +77,7 @@ internal sealed class ProxyConfigCompiler
             return null;
         }
 
+        var (httpRoutes, httpClusters) = HttpRouteTable.Build(routes, version);
         return new ProxySnapshot
         {
             Version = version,
@@ -70,10 +85,13 @@ internal sealed class ProxyConfigCompiler
             Ports = ports.ToFrozenDictionary(),
             Acl = globalAcl,
             Limits = limits,
+            HttpRoutes = httpRoutes,
+            HttpClusters = httpClusters,
         };
     }
 
-    private Route? CompileRoute(RouteConfig config, int index, EffectiveLimits globalLimits, HashSet<string> ids, List<ConfigError> errors)
+    private Route? CompileRoute(
+        RouteConfig config, int index, EffectiveLimits globalLimits, Dictionary<string, ServerCertificate> certificates, HashSet<string> ids, List<ConfigError> errors)
     {
         var id = config.Id;
         var errorCount = errors.Count;
@@ -124,7 +142,12 @@ internal sealed class ProxyConfigCompiler
         }
         else
         {
-            action = factory.Create(id, config.Action, limits, errors);
+            action = factory.Create(new RouteActionContext { RouteId = id, Route = config, Limits = limits, Certificates = certificates, Errors = errors });
+        }
+
+        if (action is not null and not IHttpRouteAction && (match.Path is not null || match.Methods.Count > 0 || match.Headers.Count > 0))
+        {
+            errors.Add(new ConfigError(id, "Match.Path", "Path, Methods and Headers apply to Http and Redirect routes only."));
         }
 
         if (errors.Count > errorCount || action is null)
@@ -137,7 +160,8 @@ internal sealed class ProxyConfigCompiler
             Id = id,
             Priority = config.Priority ?? 0,
             Ports = ports,
-            Domains = domains,
+            // A plain HTTP route matches the Host header inside the HTTP pipeline, not the connection's SNI.
+            Domains = action is IHttpRouteAction { Certificate: null } ? [] : domains,
             ClientIps = clientIps,
             Acl = acl,
             Limits = limits,
@@ -195,15 +219,28 @@ internal sealed class ProxyConfigCompiler
             var peekTimeout = TimeSpan.Zero;
             var peekMaxBytes = 0;
             var needsServerName = false;
+            var (terminated, plainHttp) = (0, 0);
             foreach (var route in onPort)
             {
+                if (route.Action is IHttpRouteAction http)
+                {
+                    _ = http.Certificate is null ? plainHttp++ : terminated++;
+                }
+
                 peekTimeout = route.Limits.PeekTimeout > peekTimeout ? route.Limits.PeekTimeout : peekTimeout;
                 peekMaxBytes = Math.Max(peekMaxBytes, route.Limits.PeekMaxBytes);
                 needsServerName |= route.Domains.Count > 0;
             }
 
+            if (terminated > 0 && plainHttp > 0)
+            {
+                errors.Add(new ConfigError(onPort[0].Id, "Action.Tls",
+                    $"Port {port} mixes HTTP routes that terminate TLS with plain HTTP routes; a port speaks one or the other."));
+            }
+
             result[port] = new PortRoutes
             {
+                TerminatesTls = terminated > 0,
                 Port = port,
                 BindAddress = settings.BindAddress,
                 Routes = onPort.ToArray(),

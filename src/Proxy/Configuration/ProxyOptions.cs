@@ -21,6 +21,9 @@ public sealed record ProxyOptions
     /// <summary>Per-port listener settings, keyed by port number.</summary>
     public IReadOnlyDictionary<string, PortConfig> Ports { get; init; } = new Dictionary<string, PortConfig>();
 
+    /// <summary>Named server certificates for HTTP routes that terminate TLS.</summary>
+    public IReadOnlyDictionary<string, CertificateConfig> Certificates { get; init; } = new Dictionary<string, CertificateConfig>();
+
     /// <summary>The address route ports listen on unless a port sets its own; default <c>0.0.0.0</c>.</summary>
     public string? BindAddress { get; init; }
 }

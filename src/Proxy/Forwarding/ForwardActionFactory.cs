@@ -14,8 +14,9 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
 
     public IReadOnlyCollection<string> Types { get; } = ["Forward"];
 
-    public IRouteAction? Create(string routeId, RouteActionConfig action, EffectiveLimits limits, ICollection<ConfigError> errors)
+    public IRouteAction? Create(RouteActionContext context)
     {
+        var (routeId, action, errors) = (context.RouteId, context.Action, context.Errors);
         var before = errors.Count;
         if (action.Targets.Count == 0)
         {

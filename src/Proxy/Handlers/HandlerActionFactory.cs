@@ -10,8 +10,9 @@ internal sealed class HandlerActionFactory(IEnumerable<IConnectionRouteHandler> 
 
     public IReadOnlyCollection<string> Types { get; } = ["Handler"];
 
-    public IRouteAction? Create(string routeId, RouteActionConfig action, EffectiveLimits limits, ICollection<ConfigError> errors)
+    public IRouteAction? Create(RouteActionContext context)
     {
+        var (routeId, action, errors) = (context.RouteId, context.Action, context.Errors);
         if (string.IsNullOrWhiteSpace(action.Handler))
         {
             errors.Add(new ConfigError(routeId, "Action.Handler", "A Handler action needs the name of a handler."));

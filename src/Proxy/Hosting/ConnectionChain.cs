@@ -14,7 +14,7 @@ namespace Proxy.Hosting;
 /// summary/log → limits → PROXY protocol → ACL and per-IP limit → ClientHello peek → route selection and action.</summary>
 internal static class ConnectionChain
 {
-    public static void Install(ListenOptions listen, IServiceProvider services)
+    public static void Install(ListenOptions listen, IServiceProvider services, bool terminatesTls)
     {
         var live = services.GetRequiredService<LiveConfiguration>();
         var metrics = services.GetRequiredService<ProxyMetrics>();
@@ -27,5 +27,17 @@ internal static class ConnectionChain
         listen.Use(next => new ClientFilterMiddleware(next, clients).OnConnectionAsync);
         listen.Use(next => new ClientHelloPeekMiddleware(next).OnConnectionAsync);
         listen.Use(next => new RouteSelectionMiddleware(next).OnConnectionAsync);
+
+        // HTTP routes continue into Kestrel's own pipeline; on a TLS port its HTTPS middleware terminates first, with the
+        // certificate of the route the chain chose. L4 actions never call it.
+        if (terminatesTls)
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.UseHttps(TlsTermination.Options);
+        }
+        else
+        {
+            listen.Protocols = HttpProtocols.Http1;
+        }
     }
 }

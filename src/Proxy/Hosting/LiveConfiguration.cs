@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Proxy.Configuration;
+using Proxy.Http;
 using Proxy.Listeners;
 using Proxy.Routing;
 
@@ -16,32 +17,58 @@ internal sealed partial class LiveConfiguration : IDisposable
     private readonly IConfiguration _configuration;
     private readonly ProxyConfigCompiler _compiler;
     private readonly PortBindings _bindings;
+    private readonly HttpRouteFeed _http;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
-    private readonly IDisposable _watch;
-    private volatile ProxySnapshot _current;
+    private IDisposable? _watch;
+    private volatile ProxySnapshot _current = Empty();
     private CancellationTokenSource _changed = new();
-    private string _fingerprint;
+    private string _fingerprint = string.Empty;
     private long _version;
 
-    public LiveConfiguration(IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, ILogger<LiveConfiguration> logger)
+    public LiveConfiguration(
+        IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, HttpRouteFeed http, ILogger<LiveConfiguration> logger)
     {
         _configuration = configuration;
         _compiler = compiler;
         _bindings = bindings;
+        _http = http;
         _logger = logger;
-        _fingerprint = Fingerprint(configuration);
-        var options = Read(configuration, out var bindErrors);
-        _current = (options is null ? null : compiler.Compile(options, ++_version, out bindErrors)) ?? Empty();
-        StartupErrors = bindErrors;
-        _ = bindings.PublishAsync(_current, CancellationToken.None);
-        _watch = ChangeToken.OnChange(configuration.GetReloadToken, () => _ = ReloadFromConfigurationAsync());
     }
 
     public ProxySnapshot Current => _current;
 
-    /// <summary>Why the configuration read at startup is invalid; empty when it is valid.</summary>
-    public IReadOnlyList<ConfigError> StartupErrors { get; }
+    public bool IsInitialized => _watch is not null;
+
+    /// <summary>Loads the configuration before the server starts, so Kestrel binds the routes' ports at once, and starts
+    /// watching for changes. Returns every error when the configuration is invalid (then nothing is served).</summary>
+    public async Task<IReadOnlyList<ConfigError>> InitializeAsync()
+    {
+        if (IsInitialized)
+        {
+            return [];
+        }
+
+        _fingerprint = Fingerprint(_configuration);
+        var options = Read(_configuration, out var errors);
+        var snapshot = options is null ? null : _compiler.Compile(options, 1, out errors);
+        if (snapshot is not null)
+        {
+            errors = await _http.ValidateAsync(snapshot).ConfigureAwait(false);
+        }
+
+        if (snapshot is null || errors.Count > 0)
+        {
+            return errors;
+        }
+
+        _version = 1;
+        _current = snapshot;
+        await _bindings.PublishAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
+        _http.Publish(snapshot);
+        _watch = ChangeToken.OnChange(_configuration.GetReloadToken, () => _ = ReloadFromConfigurationAsync());
+        return [];
+    }
 
     /// <summary>Fires once, the next time a new snapshot is swapped in.</summary>
     public IChangeToken GetChangeToken() => new CancellationChangeToken(_changed.Token);
@@ -59,6 +86,12 @@ internal sealed partial class LiveConfiguration : IDisposable
                 return errors;
             }
 
+            errors = await _http.ValidateAsync(next).ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                return errors;
+            }
+
             errors = _bindings.CheckAvailable(next);
             if (errors.Count > 0)
             {
@@ -67,14 +100,21 @@ internal sealed partial class LiveConfiguration : IDisposable
 
             var previous = _current;
             Swap(next);
+            _http.Publish(next);
             var failed = await _bindings.PublishAsync(next, cancellationToken).ConfigureAwait(false);
             if (failed.Count == 0)
             {
                 _version = next.Version;
+                if (!await _http.WaitAppliedAsync(next, cancellationToken).ConfigureAwait(false))
+                {
+                    Log.HttpApplySlow(_logger, next.Version);
+                }
+
                 return [];
             }
 
             Swap(previous);
+            _http.Publish(previous);
             await _bindings.PublishAsync(previous, cancellationToken).ConfigureAwait(false);
             var bindErrors = new List<ConfigError>(failed.Count);
             foreach (var port in failed)
@@ -92,7 +132,7 @@ internal sealed partial class LiveConfiguration : IDisposable
 
     public void Dispose()
     {
-        _watch.Dispose();
+        _watch?.Dispose();
         _changed.Dispose();
         _applyLock.Dispose();
     }
@@ -190,5 +230,8 @@ internal sealed partial class LiveConfiguration : IDisposable
 
         [LoggerMessage(4, LogLevel.Error, "Configuration reload failed")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Warning, "YARP had not applied the HTTP routes of version {Version} after 10 s")]
+        public static partial void HttpApplySlow(ILogger logger, long version);
     }
 }

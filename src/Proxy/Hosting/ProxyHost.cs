@@ -1,15 +1,19 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Proxy.Http;
 using Proxy.Listeners;
 using Serilog;
+using Yarp.ReverseProxy.Model;
 
 namespace Proxy.Hosting;
 
 /// <summary>Builds the proxy application: Serilog from the <c>Serilog</c> section, Kestrel endpoints from the routes,
-/// and the connection chain on every route port. <c>Program</c> and the tests both start here.</summary>
+/// the connection chain on every route port, and the HTTP pipeline (YARP). <c>Program</c> and the tests both start here.</summary>
 public static class ProxyHost
 {
     public static WebApplicationBuilder CreateBuilder(WebApplicationOptions options)
@@ -21,28 +25,71 @@ public static class ProxyHost
             serilog.WriteTo.Console(); // A configuration without sinks must not silence the proxy.
         }
 
-        var logger = serilog.CreateLogger();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(logger, dispose: true);
+        builder.Logging.AddSerilog(serilog.CreateLogger(), dispose: true);
 
         builder.Services.AddProxy();
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             var services = kestrel.ApplicationServices;
+            // Runs when the app is built; the endpoints and their defaults are read later, at server start, after
+            // BuildAsync has loaded the routes and published their ports.
             var bindings = services.GetRequiredService<PortBindings>();
-            // Resolving LiveConfiguration reads and publishes the routes' ports before Kestrel loads its endpoints.
-            services.GetRequiredService<LiveConfiguration>();
+
             // One combined callback: a second ConfigureEndpointDefaults call would replace the first (KESTREL.md).
             kestrel.ConfigureEndpointDefaults(listen =>
             {
                 if (listen.IPEndPoint is { } endpoint && bindings.IsRoutePort(endpoint.Port))
                 {
-                    ConnectionChain.Install(listen, services);
+                    ConnectionChain.Install(listen, services, bindings.IsTlsPort(endpoint.Port));
                 }
             });
             kestrel.Configure(bindings.KestrelConfiguration, reloadOnChange: true);
         });
 
         return builder;
+    }
+
+    /// <summary>Builds the app, sets up its HTTP pipeline and loads the routes.</summary>
+    /// <exception cref="ProxyConfigurationException">The configuration is invalid; every error is listed.</exception>
+    public static async Task<WebApplication> BuildAsync(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        UseHttpRoutes(app);
+        var errors = await app.Services.GetRequiredService<LiveConfiguration>().InitializeAsync().ConfigureAwait(false);
+        if (errors.Count > 0)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new ProxyConfigurationException(errors);
+        }
+
+        return app;
+    }
+
+    private static void UseHttpRoutes(WebApplication app)
+    {
+        app.UseMiddleware<HttpRequestLogMiddleware>();
+        app.UseMiddleware<MisdirectedRequestMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<RedirectMiddleware>();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<ForwarderErrorMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        }).ConfigureEndpoints((endpoint, route) =>
+        {
+            if (route.Metadata?.TryGetValue(HttpMetadata.Ports, out var ports) == true)
+            {
+                endpoint.WithMetadata(LocalPortsMetadata.Parse(ports));
+            }
+        });
+        app.MapFallback(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return context.Response.WriteAsync($"404: no route for {context.Request.Host}{context.Request.Path}.\n");
+        });
     }
 }

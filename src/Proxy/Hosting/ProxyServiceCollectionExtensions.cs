@@ -4,6 +4,10 @@ using Proxy.Configuration;
 using Proxy.Connections;
 using Proxy.Forwarding;
 using Proxy.Handlers;
+using Proxy.Http;
+using Microsoft.AspNetCore.Routing;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 using Proxy.Listeners;
 using Proxy.Metrics;
 using Proxy.Routing;
@@ -24,7 +28,14 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<IRouteActionFactory, ForwardActionFactory>();
         services.AddSingleton<IRouteActionFactory, HandlerActionFactory>();
         services.AddSingleton<IRouteActionFactory, BlockAction>();
+        services.AddSingleton<IRouteActionFactory, HttpActionFactory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionRouteHandler, EchoHandler>());
+
+        // HTTP routes: YARP fed from the same snapshot (its in-memory provider), ports enforced per endpoint.
+        services.AddReverseProxy().LoadFromMemory([], []);
+        services.AddSingleton<IForwarderHttpClientFactory, ProxyHttpClientFactory>();
+        services.AddSingleton<HttpRouteFeed>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, LocalPortMatcherPolicy>());
         return services;
     }
 }

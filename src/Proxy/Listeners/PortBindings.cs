@@ -19,7 +19,7 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
     private static readonly TimeSpan BindWait = TimeSpan.FromSeconds(15);
 
     private readonly ListenerEndpointsProvider _endpoints = new();
-    private volatile FrozenDictionary<int, IPEndPoint> _published = FrozenDictionary<int, IPEndPoint>.Empty;
+    private volatile FrozenDictionary<int, PublishedPort> _published = FrozenDictionary<int, PublishedPort>.Empty;
     private IConfigurationRoot? _kestrelConfiguration;
 
     /// <summary>The configuration Kestrel's endpoint loader reads (only the endpoints this class publishes).</summary>
@@ -28,6 +28,9 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
     /// <summary>Whether a Kestrel endpoint on this port is a route port (so it gets the connection chain).</summary>
     public bool IsRoutePort(int port) => _published.ContainsKey(port);
 
+    /// <summary>Whether the port's HTTP routes terminate TLS (Kestrel's HTTPS middleware follows the chain).</summary>
+    public bool IsTlsPort(int port) => _published.TryGetValue(port, out var published) && published.Tls;
+
     /// <summary>Errors for every port the snapshot adds that another socket already holds.</summary>
     public IReadOnlyList<ConfigError> CheckAvailable(ProxySnapshot next)
     {
@@ -35,7 +38,7 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
         foreach (var (port, routes) in next.Ports)
         {
             var endpoint = new IPEndPoint(routes.BindAddress, port);
-            if (_published.TryGetValue(port, out var current) && current.Equals(endpoint))
+            if (_published.TryGetValue(port, out var current) && current.EndPoint.Equals(endpoint))
             {
                 continue;
             }
@@ -59,12 +62,15 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
     /// Returns the ports that did not come up.</summary>
     public async Task<IReadOnlyList<int>> PublishAsync(ProxySnapshot snapshot, CancellationToken cancellationToken)
     {
-        var endpoints = new Dictionary<int, IPEndPoint>(snapshot.Ports.Count);
+        var endpoints = new Dictionary<int, PublishedPort>(snapshot.Ports.Count);
         var urls = new Dictionary<string, string>(snapshot.Ports.Count);
         foreach (var (port, routes) in snapshot.Ports)
         {
-            endpoints[port] = new IPEndPoint(routes.BindAddress, port);
-            urls["port-" + port.ToString(CultureInfo.InvariantCulture)] = "http://" + endpoints[port];
+            var published = new PublishedPort(new IPEndPoint(routes.BindAddress, port), routes.TerminatesTls);
+            endpoints[port] = published;
+            // The name changes with TLS so Kestrel rebuilds the endpoint's middleware when a port starts or stops terminating.
+            var name = "port-" + port.ToString(CultureInfo.InvariantCulture) + (published.Tls ? "-tls" : string.Empty);
+            urls[name] = "http://" + published.EndPoint;
         }
 
         var removed = new List<int>();
@@ -94,7 +100,7 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
     /// read back from the server's address list: every expected port present, every removed one gone (removal waits
     /// for Kestrel to drain the endpoint's connections, at most a few seconds).</summary>
     private static async Task<IReadOnlyList<int>> WaitForBindAsync(
-        IServerAddressesFeature addresses, Dictionary<int, IPEndPoint> expected, List<int> removed, CancellationToken cancellationToken)
+        IServerAddressesFeature addresses, Dictionary<int, PublishedPort> expected, List<int> removed, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + BindWait;
         while (true)
@@ -132,3 +138,6 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
         return ports;
     }
 }
+
+/// <summary>A port as published to Kestrel.</summary>
+internal sealed record PublishedPort(IPEndPoint EndPoint, bool Tls);

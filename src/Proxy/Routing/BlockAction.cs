@@ -16,11 +16,11 @@ internal sealed class BlockAction : IRouteAction, IRouteActionFactory
         return Task.CompletedTask;
     }
 
-    public IRouteAction? Create(string routeId, RouteActionConfig action, EffectiveLimits limits, ICollection<ConfigError> errors)
+    public IRouteAction? Create(RouteActionContext context)
     {
-        if (action.Targets.Count > 0 || action.Handler is not null)
+        if (context.Action.Targets.Count > 0 || context.Action.Handler is not null)
         {
-            errors.Add(new ConfigError(routeId, "Action", "A Block action takes no Targets or Handler."));
+            context.Error("Action", "A Block action takes no Targets or Handler.");
             return null;
         }
 

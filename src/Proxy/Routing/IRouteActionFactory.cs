@@ -1,5 +1,3 @@
-using Proxy.Configuration;
-
 namespace Proxy.Routing;
 
 /// <summary>Turns a route's <c>Action</c> section into a runnable action, reporting every invalid field.</summary>
@@ -8,5 +6,6 @@ internal interface IRouteActionFactory
     /// <summary>Names of the action types this factory builds (e.g. <c>Forward</c>).</summary>
     IReadOnlyCollection<string> Types { get; }
 
-    IRouteAction? Create(string routeId, RouteActionConfig action, EffectiveLimits limits, ICollection<ConfigError> errors);
+    /// <summary>The action, or null after reporting why not to <see cref="RouteActionContext.Errors"/>.</summary>
+    IRouteAction? Create(RouteActionContext context);
 }

@@ -18,6 +18,9 @@ internal sealed class PortRoutes
 
     public required ProxyProtocolSettings ProxyProtocol { get; init; }
 
+    /// <summary>The port's HTTP routes terminate TLS: Kestrel's HTTPS middleware runs after the chain.</summary>
+    public bool TerminatesTls { get; init; }
+
     /// <summary>The most generous peek timeout among the port's routes (the route is unknown while peeking).</summary>
     public required TimeSpan PeekTimeout { get; init; }
 

@@ -1,5 +1,7 @@
 using System.Collections.Frozen;
 using Proxy.Networking;
+using YarpCluster = Yarp.ReverseProxy.Configuration.ClusterConfig;
+using YarpRoute = Yarp.ReverseProxy.Configuration.RouteConfig;
 
 namespace Proxy.Routing;
 
@@ -15,4 +17,9 @@ internal sealed class ProxySnapshot
     public required AccessList Acl { get; init; }
 
     public required EffectiveLimits Limits { get; init; }
+
+    /// <summary>The YARP routes of every HTTP route, fed to YARP in the same swap.</summary>
+    public IReadOnlyList<YarpRoute> HttpRoutes { get; init; } = [];
+
+    public IReadOnlyList<YarpCluster> HttpClusters { get; init; } = [];
 }

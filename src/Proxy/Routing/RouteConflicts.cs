@@ -17,6 +17,18 @@ internal static class RouteConflicts
                 for (var j = i + 1; j < routes.Count && routes[j].Priority == routes[i].Priority; j++)
                 {
                     var (a, b) = (routes[i], routes[j]);
+                    if (a.Action is Http.IHttpRouteAction httpA && b.Action is Http.IHttpRouteAction httpB)
+                    {
+                        // Both go to the HTTP pipeline; they tie only if YARP could not tell their requests apart.
+                        if (httpA.MatchKey == httpB.MatchKey && SharedHost(a, b) is { } host && reported.Add((a.Id, b.Id)))
+                        {
+                            errors.Add(new ConfigError(b.Id, "Match",
+                                $"Ambiguous with HTTP route '{a.Id}' on port {port.Port}: same priority, host {host}, path, methods and headers."));
+                        }
+
+                        continue;
+                    }
+
                     if (SharedDomain(a, b) is { } domain && SharedClient(a, b) is { } client && reported.Add((a.Id, b.Id)))
                     {
                         errors.Add(new ConfigError(b.Id, "Match",
@@ -42,6 +54,28 @@ internal static class RouteConflicts
                 if (x.Text == y.Text)
                 {
                     return $"'{x.Text}'";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? SharedHost(Route a, Route b)
+    {
+        var (x, y) = (a.Config.Match!.Domains, b.Config.Match!.Domains);
+        if (x.Count == 0 || y.Count == 0)
+        {
+            return x.Count == y.Count ? "(any)" : null;
+        }
+
+        foreach (var p in x)
+        {
+            foreach (var q in y)
+            {
+                if (string.Equals(p, q, StringComparison.OrdinalIgnoreCase))
+                {
+                    return $"'{p}'";
                 }
             }
         }

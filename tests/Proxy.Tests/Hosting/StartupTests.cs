@@ -60,8 +60,8 @@ public sealed class StartupTests
         var options = LiveConfiguration.Read(configuration, out var bindErrors);
         Assert.Empty(bindErrors);
         Assert.NotNull(options);
-        var (app, directory, _, _) = ProxyTestHost.Build(new { });
-        await using (app)
+        var (builder, directory, _, _) = ProxyTestHost.CreateBuilder(new { });
+        await using (var app = builder.Build())
         {
             var compiler = app.Services.GetRequiredService<ProxyConfigCompiler>();
             Assert.NotNull(compiler.Compile(options, 1, out var errors));

@@ -34,21 +34,26 @@ public sealed class ProxyTestHost : IAsyncDisposable
     /// <summary>Starts the proxy with <paramref name="proxySection"/> as the <c>Proxy</c> section.</summary>
     public static async Task<ProxyTestHost> StartAsync(object proxySection, Action<WebApplicationBuilder>? configure = null)
     {
-        var (app, directory, path, logs) = Build(proxySection, configure);
-        var host = new ProxyTestHost(app, directory, path, logs);
-        var errors = host.Config.StartupErrors;
-        if (errors.Count > 0)
+        var (builder, directory, path, logs) = CreateBuilder(proxySection, configure);
+        WebApplication app;
+        try
         {
-            await host.DisposeAsync();
-            throw new InvalidOperationException("Invalid test configuration: " + string.Join("; ", errors));
+            app = await ProxyHost.BuildAsync(builder);
+        }
+        catch (ProxyConfigurationException ex)
+        {
+            Directory.Delete(directory, recursive: true);
+            throw new InvalidOperationException("Invalid test configuration: " + ex.Message, ex);
         }
 
+        var host = new ProxyTestHost(app, directory, path, logs);
         await app.StartAsync();
         return host;
     }
 
-    /// <summary>Builds (without starting) an app over the given section, for startup-validation tests.</summary>
-    internal static (WebApplication App, string Directory, string Path, LogCapture Logs) Build(object proxySection, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>A builder over the given section (in a temporary content root), for tests that build the app themselves.</summary>
+    internal static (WebApplicationBuilder Builder, string Directory, string Path, LogCapture Logs) CreateBuilder(
+        object proxySection, Action<WebApplicationBuilder>? configure = null)
     {
         var directory = Directory.CreateTempSubdirectory("proxy-test-").FullName;
         var path = Path.Combine(directory, "proxy.json");
@@ -58,13 +63,15 @@ public sealed class ProxyTestHost : IAsyncDisposable
         var logs = new LogCapture();
         builder.Logging.AddProvider(logs);
         configure?.Invoke(builder);
-        return (builder.Build(), directory, path, logs);
+        return (builder, directory, path, logs);
     }
+
+    /// <summary>The content root of the running proxy (certificate paths are relative to it).</summary>
+    public string ContentRoot => _directory;
 
     /// <summary>Rewrites the configuration file and waits until the proxy has applied or rejected it.</summary>
     public async Task<bool> ReloadAsync(object proxySection)
     {
-        var before = Config.Current.Version;
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var registration = Config.GetChangeToken().RegisterChangeCallback(static s => ((TaskCompletionSource)s!).TrySetResult(), changed);
         var rejected = Logs.WaitForAsync(e => e.Message.Contains("Configuration change rejected", StringComparison.Ordinal));
@@ -75,9 +82,9 @@ public sealed class ProxyTestHost : IAsyncDisposable
             return false;
         }
 
-        // The snapshot is swapped before Kestrel finishes binding; wait for the apply to finish too.
-        await Logs.WaitForAsync(e => e.Message.Contains("Configuration reloaded", StringComparison.Ordinal) && Config.Current.Version > before)
-            .WaitAsync(TestTimeouts.Reload);
+        // The snapshot is swapped before Kestrel finishes (un)binding; wait for the apply to finish too.
+        var applied = $"Configuration reloaded: version {Config.Current.Version},";
+        await Logs.WaitForAsync(e => e.Message.StartsWith(applied, StringComparison.Ordinal)).WaitAsync(TestTimeouts.Reload);
         return true;
     }
 

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Matching;
+
+namespace Proxy.Http;
+
+/// <summary>Drops candidate endpoints whose <see cref="LocalPortsMetadata"/> does not include the port the request
+/// arrived on, so an HTTP route serves only the ports its route names (and never the admin port).</summary>
+internal sealed class LocalPortMatcherPolicy : MatcherPolicy, IEndpointSelectorPolicy
+{
+    // Before HostMatcherPolicy and the HTTP method policy, so their 404/405 decisions see only this port's routes.
+    public override int Order => -2000;
+
+    public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints)
+    {
+        foreach (var endpoint in endpoints)
+        {
+            if (endpoint.Metadata.GetMetadata<LocalPortsMetadata>() is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
+    {
+        var port = httpContext.Connection.LocalPort;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (candidates.IsValidCandidate(i) && candidates[i].Endpoint.Metadata.GetMetadata<LocalPortsMetadata>() is { } ports && !ports.Contains(port))
+            {
+                candidates.SetValidity(i, false);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,24 @@
+using Proxy.Configuration;
+using Proxy.Tls;
+
+namespace Proxy.Routing;
+
+/// <summary>What an <see cref="IRouteActionFactory"/> gets to build one route's action.</summary>
+internal sealed class RouteActionContext
+{
+    public required string RouteId { get; init; }
+
+    public required RouteConfig Route { get; init; }
+
+    public RouteActionConfig Action => Route.Action!;
+
+    public required EffectiveLimits Limits { get; init; }
+
+    /// <summary>The configuration's certificates that loaded, by name (case-insensitive).</summary>
+    public required IReadOnlyDictionary<string, ServerCertificate> Certificates { get; init; }
+
+    /// <summary>Where every invalid field is reported.</summary>
+    public required ICollection<ConfigError> Errors { get; init; }
+
+    public void Error(string field, string message) => Errors.Add(new ConfigError(RouteId, field, message));
+}
