@@ -21,6 +21,12 @@ public sealed record ProxyOptions
     /// <summary>Per-port listener settings, keyed by port number.</summary>
     public IReadOnlyDictionary<string, PortConfig> Ports { get; init; } = new Dictionary<string, PortConfig>();
 
+    /// <summary>The admin API: listen URLs, API keys, drain timeout.</summary>
+    public AdminOptions? Admin { get; init; }
+
+    /// <summary>The route store for routes created through the admin API.</summary>
+    public StoreOptions? Store { get; init; }
+
     /// <summary>Named server certificates for HTTP routes that terminate TLS.</summary>
     public IReadOnlyDictionary<string, CertificateConfig> Certificates { get; init; } = new Dictionary<string, CertificateConfig>();
 

@@ -1,9 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace Proxy.Configuration;
 
 /// <summary>The match half of a route: port, then domain, then client address.</summary>
 public sealed record RouteMatchConfig
 {
     /// <summary>Ports (<c>"443"</c>) or inclusive ranges (<c>"9000-9010"</c>).</summary>
+    [JsonConverter(typeof(PortListJsonConverter))]
     public IReadOnlyList<string> Ports { get; init; } = [];
 
     /// <summary>TLS SNI names (and, for HTTP routes, Host names): exact (<c>db.example.com</c>), one-label wildcard (<c>*.example.com</c>) or <c>*</c>.</summary>

@@ -24,6 +24,7 @@ internal sealed partial class ProxyConnectionMiddleware(ConnectionDelegate next,
 
         var connection = new ProxyConnection(context, snapshot, port, peer);
         context.Features.Set(connection);
+        metrics.PortOpened(local.Port);
         try
         {
             await next(context).ConfigureAwait(false);
@@ -39,6 +40,7 @@ internal sealed partial class ProxyConnectionMiddleware(ConnectionDelegate next,
         }
         finally
         {
+            metrics.PortClosed(local.Port);
             metrics.CountClosed(connection.Reason);
             LogSummary(connection);
         }

@@ -6,33 +6,41 @@ using Proxy.Configuration;
 using Proxy.Http;
 using Proxy.Listeners;
 using Proxy.Routing;
+using Proxy.Store;
 
 namespace Proxy.Hosting;
 
 /// <summary>The configuration in force: an immutable <see cref="ProxySnapshot"/> swapped atomically, with a change
-/// token for watchers. Changes (a file reload now, the admin API later) are validated whole, their new ports
-/// checked, then swapped in; a change that fails leaves the last good snapshot running.</summary>
+/// token for watchers. It is made of the routes of <c>appsettings.json</c> (reloaded when the file changes) and the
+/// routes of the admin API (kept in the route store). Every change is validated whole, its new ports checked,
+/// persisted, then swapped in; a change that fails leaves the last good snapshot running.</summary>
 internal sealed partial class LiveConfiguration : IDisposable
 {
     private readonly IConfiguration _configuration;
     private readonly ProxyConfigCompiler _compiler;
     private readonly PortBindings _bindings;
     private readonly HttpRouteFeed _http;
+    private readonly IRouteStore _store;
+    private readonly RouteDrain _drain;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private IDisposable? _watch;
-    private volatile ProxySnapshot _current = Empty();
+    private volatile ProxySnapshot _current = ProxySnapshot.Empty;
     private CancellationTokenSource _changed = new();
     private string _fingerprint = string.Empty;
-    private long _version;
+    private ProxyOptions _file = new();
+    private IReadOnlyList<StoredRoute> _apiRoutes = [];
 
     public LiveConfiguration(
-        IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, HttpRouteFeed http, ILogger<LiveConfiguration> logger)
+        IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, HttpRouteFeed http, IRouteStore store,
+        RouteDrain drain, ILogger<LiveConfiguration> logger)
     {
         _configuration = configuration;
         _compiler = compiler;
         _bindings = bindings;
         _http = http;
+        _store = store;
+        _drain = drain;
         _logger = logger;
     }
 
@@ -40,8 +48,14 @@ internal sealed partial class LiveConfiguration : IDisposable
 
     public bool IsInitialized => _watch is not null;
 
-    /// <summary>Loads the configuration before the server starts, so Kestrel binds the routes' ports at once, and starts
-    /// watching for changes. Returns every error when the configuration is invalid (then nothing is served).</summary>
+    /// <summary>The routes created through the admin API, with their versions.</summary>
+    public IReadOnlyList<StoredRoute> ApiRoutes => _apiRoutes;
+
+    /// <summary>The routes of the configuration file (read-only through the API).</summary>
+    public IReadOnlyList<RouteConfig> FileRoutes => _file.Routes;
+
+    /// <summary>Loads the file and the stored API routes before the server starts, so Kestrel binds their ports at
+    /// once, and starts watching the file. Returns every error when the configuration is invalid.</summary>
     public async Task<IReadOnlyList<ConfigError>> InitializeAsync()
     {
         if (IsInitialized)
@@ -50,11 +64,17 @@ internal sealed partial class LiveConfiguration : IDisposable
         }
 
         _fingerprint = Fingerprint(_configuration);
-        var options = Read(_configuration, out var errors);
-        var snapshot = options is null ? null : _compiler.Compile(options, 1, out errors);
+        var file = Read(_configuration, out var errors);
+        if (file is null)
+        {
+            return errors;
+        }
+
+        var api = await _store.LoadAsync(CancellationToken.None).ConfigureAwait(false);
+        var snapshot = _compiler.Compile(Combine(file, api), 1, out errors);
         if (snapshot is not null)
         {
-            errors = await _http.ValidateAsync(snapshot).ConfigureAwait(false);
+            errors = [.. await _http.ValidateAsync(snapshot).ConfigureAwait(false), .. _bindings.CheckAdminClash(snapshot)];
         }
 
         if (snapshot is null || errors.Count > 0)
@@ -62,8 +82,7 @@ internal sealed partial class LiveConfiguration : IDisposable
             return errors;
         }
 
-        _version = 1;
-        _current = snapshot;
+        (_file, _apiRoutes, _current) = (file, api, snapshot);
         await _bindings.PublishAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
         _http.Publish(snapshot);
         _watch = ChangeToken.OnChange(_configuration.GetReloadToken, () => _ = ReloadFromConfigurationAsync());
@@ -73,56 +92,31 @@ internal sealed partial class LiveConfiguration : IDisposable
     /// <summary>Fires once, the next time a new snapshot is swapped in.</summary>
     public IChangeToken GetChangeToken() => new CancellationChangeToken(_changed.Token);
 
-    /// <summary>Validates <paramref name="options"/> whole, checks its new ports, swaps it in and waits until its
-    /// ports are bound. On any error nothing changes and the errors are returned.</summary>
-    public async Task<IReadOnlyList<ConfigError>> ApplyAsync(ProxyOptions options, CancellationToken cancellationToken)
+    /// <summary>Changes the API routes: <paramref name="update"/> computes the new set from the current one under the
+    /// lock (returning null to give up), then the whole configuration is validated, persisted, swapped in and its
+    /// ports bound before this returns. Nothing is half applied.</summary>
+    public async Task<ApplyResult> UpdateApiRoutesAsync(Func<IReadOnlyList<StoredRoute>, ApiRoutesUpdate?> update, CancellationToken cancellationToken)
     {
         await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var next = _compiler.Compile(options, _version + 1, out var errors);
-            if (next is null)
-            {
-                return errors;
-            }
+            return update(_apiRoutes) is { } change
+                ? await ApplyLockedAsync(_file, change.Routes, change, cancellationToken).ConfigureAwait(false)
+                : new ApplyResult(ApplyOutcome.Invalid, []);
+        }
+        finally
+        {
+            _applyLock.Release();
+        }
+    }
 
-            errors = await _http.ValidateAsync(next).ConfigureAwait(false);
-            if (errors.Count > 0)
-            {
-                return errors;
-            }
-
-            errors = _bindings.CheckAvailable(next);
-            if (errors.Count > 0)
-            {
-                return errors;
-            }
-
-            var previous = _current;
-            Swap(next);
-            _http.Publish(next);
-            var failed = await _bindings.PublishAsync(next, cancellationToken).ConfigureAwait(false);
-            if (failed.Count == 0)
-            {
-                _version = next.Version;
-                if (!await _http.WaitAppliedAsync(next, cancellationToken).ConfigureAwait(false))
-                {
-                    Log.HttpApplySlow(_logger, next.Version);
-                }
-
-                return [];
-            }
-
-            Swap(previous);
-            _http.Publish(previous);
-            await _bindings.PublishAsync(previous, cancellationToken).ConfigureAwait(false);
-            var bindErrors = new List<ConfigError>(failed.Count);
-            foreach (var port in failed)
-            {
-                bindErrors.Add(new ConfigError(null, "Ports", $"Port {port} could not be bound."));
-            }
-
-            return bindErrors;
+    /// <summary>Applies a new file configuration with the current API routes.</summary>
+    public async Task<ApplyResult> ApplyFileAsync(ProxyOptions file, CancellationToken cancellationToken)
+    {
+        await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ApplyLockedAsync(file, _apiRoutes, null, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -137,6 +131,69 @@ internal sealed partial class LiveConfiguration : IDisposable
         _applyLock.Dispose();
     }
 
+    private async Task<ApplyResult> ApplyLockedAsync(ProxyOptions file, IReadOnlyList<StoredRoute> api, ApiRoutesUpdate? update, CancellationToken cancellationToken)
+    {
+        var next = _compiler.Compile(Combine(file, api), _current.Version + 1, out var errors);
+        if (next is null)
+        {
+            return ApplyResult.Invalid(errors);
+        }
+
+        errors = await _http.ValidateAsync(next).ConfigureAwait(false);
+        if (errors.Count > 0)
+        {
+            return ApplyResult.Invalid(errors);
+        }
+
+        errors = _bindings.CheckAvailable(next);
+        if (errors.Count > 0)
+        {
+            return new ApplyResult(ApplyOutcome.PortUnavailable, errors);
+        }
+
+        if (update?.DryRun == true)
+        {
+            return new ApplyResult(ApplyOutcome.Validated, []);
+        }
+
+        if (update?.Persist is { } persist)
+        {
+            await persist(cancellationToken).ConfigureAwait(false);
+        }
+
+        var previous = _current;
+        Swap(next);
+        _http.Publish(next);
+        var failed = await _bindings.PublishAsync(next, cancellationToken).ConfigureAwait(false);
+        if (failed.Count == 0)
+        {
+            (_file, _apiRoutes) = (file, api);
+            _drain.RoutesRemoved(previous, next, file.Admin?.DrainTimeout);
+            if (!await _http.WaitAppliedAsync(next, cancellationToken).ConfigureAwait(false))
+            {
+                Log.HttpApplySlow(_logger, next.Version);
+            }
+
+            return ApplyResult.Applied;
+        }
+
+        Swap(previous);
+        _http.Publish(previous);
+        await _bindings.PublishAsync(previous, cancellationToken).ConfigureAwait(false);
+        if (update?.Compensate is { } compensate)
+        {
+            await compensate(cancellationToken).ConfigureAwait(false);
+        }
+
+        var bindErrors = new List<ConfigError>(failed.Count);
+        foreach (var port in failed)
+        {
+            bindErrors.Add(new ConfigError(null, "Ports", $"Port {port} could not be bound."));
+        }
+
+        return new ApplyResult(ApplyOutcome.PortUnavailable, bindErrors);
+    }
+
     private async Task ReloadFromConfigurationAsync()
     {
         // Every configuration reload lands here; only a change to the Proxy section matters.
@@ -148,10 +205,11 @@ internal sealed partial class LiveConfiguration : IDisposable
 
         try
         {
-            var options = Read(_configuration, out var errors);
-            if (options is not null)
+            var file = Read(_configuration, out var errors);
+            if (file is not null)
             {
-                errors = await ApplyAsync(options, CancellationToken.None).ConfigureAwait(false);
+                var result = await ApplyFileAsync(file, CancellationToken.None).ConfigureAwait(false);
+                errors = result.Errors;
             }
 
             if (errors.Count == 0)
@@ -178,6 +236,23 @@ internal sealed partial class LiveConfiguration : IDisposable
         var changed = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
         changed.Cancel();
         changed.Dispose();
+    }
+
+    private static ProxyOptions Combine(ProxyOptions file, IReadOnlyList<StoredRoute> api)
+    {
+        if (api.Count == 0)
+        {
+            return file;
+        }
+
+        var routes = new List<RouteConfig>(file.Routes.Count + api.Count);
+        routes.AddRange(file.Routes);
+        foreach (var stored in api)
+        {
+            routes.Add(stored.Route);
+        }
+
+        return file with { Routes = routes };
     }
 
     /// <summary>Binds the <c>Proxy</c> section; unknown keys and unconvertible values are errors, not silently ignored.</summary>
@@ -207,15 +282,6 @@ internal sealed partial class LiveConfiguration : IDisposable
 
         return builder.ToString();
     }
-
-    private static ProxySnapshot Empty() => new()
-    {
-        Version = 0,
-        Routes = [],
-        Ports = System.Collections.Frozen.FrozenDictionary<int, PortRoutes>.Empty,
-        Acl = new Networking.AccessList(Networking.NetworkList.Empty, Networking.NetworkList.Empty),
-        Limits = EffectiveLimits.Defaults,
-    };
 
     private static partial class Log
     {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Proxy.Admin;
 using Proxy.Http;
 using Proxy.Listeners;
 using Serilog;
@@ -56,15 +57,24 @@ public static class ProxyHost
     {
         ArgumentNullException.ThrowIfNull(builder);
         var app = builder.Build();
-        UseHttpRoutes(app);
-        var errors = await app.Services.GetRequiredService<LiveConfiguration>().InitializeAsync().ConfigureAwait(false);
-        if (errors.Count > 0)
+        try
+        {
+            var admin = app.Services.GetRequiredService<AdminSettings>();
+            app.Services.GetRequiredService<PortBindings>().SetAdminUrls(admin.Urls);
+            UseHttpRoutes(app);
+            var errors = await app.Services.GetRequiredService<LiveConfiguration>().InitializeAsync().ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                throw new ProxyConfigurationException(errors);
+            }
+
+            return app;
+        }
+        catch (ProxyConfigurationException)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            throw new ProxyConfigurationException(errors);
+            throw;
         }
-
-        return app;
     }
 
     private static void UseHttpRoutes(WebApplication app)
@@ -73,6 +83,7 @@ public static class ProxyHost
         app.UseMiddleware<MisdirectedRequestMiddleware>();
         app.UseRouting();
         app.UseMiddleware<RedirectMiddleware>();
+        app.MapAdminApi();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ForwarderErrorMiddleware>();

@@ -1,6 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Proxy.Admin;
 using Proxy.Configuration;
+using Proxy.Store;
 using Proxy.Connections;
 using Proxy.Forwarding;
 using Proxy.Handlers;
@@ -25,6 +29,24 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<ProxyConfigCompiler>();
         services.AddSingleton<PortBindings>();
         services.AddSingleton<LiveConfiguration>();
+        services.AddSingleton<RouteDrain>();
+
+        // Admin API and the route store.
+        services.AddSingleton<IRouteStore>(sp =>
+        {
+            var environment = sp.GetRequiredService<IHostEnvironment>();
+            var path = sp.GetRequiredService<IConfiguration>()["Proxy:Store:Path"] ?? Path.Combine("data", "proxy.db");
+            return new SqliteRouteStore(Path.Combine(environment.ContentRootPath, path));
+        });
+        services.AddSingleton<RouteAdmin>();
+        services.AddSingleton(sp =>
+        {
+            var errors = new List<ConfigError>();
+            var admin = sp.GetRequiredService<IConfiguration>().GetSection("Proxy:Admin").Get<AdminOptions>();
+            return AdminSettings.Create(admin, errors) ?? throw new ProxyConfigurationException(errors);
+        });
+        services.AddOpenApi();
+        services.AddProblemDetails();
         services.AddSingleton<IRouteActionFactory, ForwardActionFactory>();
         services.AddSingleton<IRouteActionFactory, HandlerActionFactory>();
         services.AddSingleton<IRouteActionFactory, BlockAction>();

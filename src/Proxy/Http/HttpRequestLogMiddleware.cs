@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace Proxy.Http;
@@ -19,10 +21,12 @@ internal sealed partial class HttpRequestLogMiddleware(RequestDelegate next, ILo
         {
             if (logger.IsEnabled(LogLevel.Information))
             {
-                var proxy = context.Features.Get<IReverseProxyFeature>();
                 var request = context.Request;
+                var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>();
+                var target = context.Features.Get<IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Address;
+                var error = context.GetForwarderErrorFeature()?.Error;
                 Log.Request(logger, context.Connection.Id, request.Method, request.Host.Value ?? "-", request.Path.Value ?? "/", request.Protocol,
-                    context.Response.StatusCode, proxy?.Route.Config.RouteId ?? "-", proxy?.ProxiedDestination?.Model.Config.Address ?? "-",
+                    context.Response.StatusCode, route?.Config.RouteId ?? "-", target ?? "-", error is null ? "-" : error.Value.ToString(),
                     context.Connection.RemoteIpAddress?.ToString() ?? "-", (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }
@@ -31,8 +35,8 @@ internal sealed partial class HttpRequestLogMiddleware(RequestDelegate next, ILo
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information,
-            "HTTP {ConnectionId} {Method} {Host}{Path} {Protocol} status={Status} route={RouteId} target={Target} client={Client} ms={DurationMs}")]
+            "HTTP {ConnectionId} {Method} {Host}{Path} {Protocol} status={Status} route={RouteId} target={Target} error={Error} client={Client} ms={DurationMs}")]
         public static partial void Request(ILogger logger, string connectionId, string method, string host, string path, string protocol,
-            int status, string routeId, string target, string client, long durationMs);
+            int status, string routeId, string target, string error, string client, long durationMs);
     }
 }

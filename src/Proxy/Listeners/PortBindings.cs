@@ -21,6 +21,7 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
     private readonly ListenerEndpointsProvider _endpoints = new();
     private volatile FrozenDictionary<int, PublishedPort> _published = FrozenDictionary<int, PublishedPort>.Empty;
     private IConfigurationRoot? _kestrelConfiguration;
+    private IReadOnlyList<Uri> _adminUrls = [];
 
     /// <summary>The configuration Kestrel's endpoint loader reads (only the endpoints this class publishes).</summary>
     public IConfiguration KestrelConfiguration => _kestrelConfiguration ??= new ConfigurationBuilder().Add(_endpoints).Build();
@@ -31,10 +32,28 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
     /// <summary>Whether the port's HTTP routes terminate TLS (Kestrel's HTTPS middleware follows the chain).</summary>
     public bool IsTlsPort(int port) => _published.TryGetValue(port, out var published) && published.Tls;
 
+    /// <summary>The admin API's listen URLs, published with the route ports (set once, before the first publish).</summary>
+    public void SetAdminUrls(IReadOnlyList<Uri> urls) => _adminUrls = urls;
+
+    /// <summary>Errors for route ports that are the admin API's.</summary>
+    public IReadOnlyList<ConfigError> CheckAdminClash(ProxySnapshot next)
+    {
+        var errors = new List<ConfigError>();
+        foreach (var url in _adminUrls)
+        {
+            if (next.Ports.TryGetValue(url.Port, out var routes))
+            {
+                errors.Add(new ConfigError(routes.Routes[0].Id, "Match.Ports", $"Port {url.Port} is the admin API's (Proxy:Admin:Urls)."));
+            }
+        }
+
+        return errors;
+    }
+
     /// <summary>Errors for every port the snapshot adds that another socket already holds.</summary>
     public IReadOnlyList<ConfigError> CheckAvailable(ProxySnapshot next)
     {
-        var errors = new List<ConfigError>();
+        var errors = new List<ConfigError>(CheckAdminClash(next));
         foreach (var (port, routes) in next.Ports)
         {
             var endpoint = new IPEndPoint(routes.BindAddress, port);
@@ -80,6 +99,11 @@ internal sealed class PortBindings(IServiceProvider services, IHostApplicationLi
             {
                 removed.Add(port);
             }
+        }
+
+        for (var i = 0; i < _adminUrls.Count; i++)
+        {
+            urls["admin-" + i.ToString(CultureInfo.InvariantCulture)] = _adminUrls[i].GetLeftPart(UriPartial.Authority);
         }
 
         _published = endpoints.ToFrozenDictionary();

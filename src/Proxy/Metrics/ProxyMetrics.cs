@@ -8,7 +8,10 @@ internal sealed class ProxyMetrics
 {
     private readonly long[] _closed = new long[Enum.GetValues<CloseReason>().Length];
     private readonly ConcurrentDictionary<string, RouteStats> _routes = new(StringComparer.Ordinal);
+    private readonly long[] _activeByPort = new long[65536];
     private long _active;
+
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
 
     public long Active => Interlocked.Read(ref _active);
 
@@ -33,4 +36,11 @@ internal sealed class ProxyMetrics
     public void Release() => Interlocked.Decrement(ref _active);
 
     public void CountClosed(CloseReason reason) => Interlocked.Increment(ref _closed[(int)reason]);
+
+    /// <summary>Connections open on a port now (route ports only).</summary>
+    public long ActiveOnPort(int port) => Interlocked.Read(ref _activeByPort[port]);
+
+    public void PortOpened(int port) => Interlocked.Increment(ref _activeByPort[port]);
+
+    public void PortClosed(int port) => Interlocked.Decrement(ref _activeByPort[port]);
 }

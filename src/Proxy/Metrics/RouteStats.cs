@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Proxy.Connections;
 
 namespace Proxy.Metrics;
@@ -23,6 +24,9 @@ internal sealed class RouteStats(string routeId)
 
     /// <summary>Connections that ended with an error (connect failure, reset, refusal by the route).</summary>
     public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>The connections open on this route now, so a removed route can be drained.</summary>
+    public ConcurrentDictionary<ProxyConnection, byte> LiveConnections { get; } = new();
 
     /// <summary>Concurrent connections on this route per client address, for the route's own per-IP limit.</summary>
     public ClientConnectionCounter Clients { get; } = new();

@@ -8,6 +8,16 @@ namespace Proxy.Routing;
 /// <summary>One immutable, validated configuration: swapped whole, never changed in place.</summary>
 internal sealed class ProxySnapshot
 {
+    /// <summary>Nothing configured: what runs before the first configuration loads.</summary>
+    public static ProxySnapshot Empty { get; } = new()
+    {
+        Version = 0,
+        Routes = [],
+        Ports = FrozenDictionary<int, PortRoutes>.Empty,
+        Acl = new AccessList(NetworkList.Empty, NetworkList.Empty),
+        Limits = EffectiveLimits.Defaults,
+    };
+
     public required long Version { get; init; }
 
     public required IReadOnlyList<Route> Routes { get; init; }

@@ -47,6 +47,7 @@ internal sealed class RouteSelectionMiddleware(ConnectionDelegate next)
         }
 
         var perIp = route.Limits.MaxConnectionsPerIp;
+        stats.LiveConnections.TryAdd(connection, 0);
         try
         {
             if (perIp is { } limit && !stats.Clients.TryAcquire(client, limit))
@@ -61,6 +62,7 @@ internal sealed class RouteSelectionMiddleware(ConnectionDelegate next)
         }
         finally
         {
+            stats.LiveConnections.TryRemove(connection, out _);
             if (perIp is not null)
             {
                 stats.Clients.Release(client);

@@ -23,7 +23,7 @@ public sealed class StartupTests
                     new { Id = "b", Match = new { Ports = new[] { "7001" }, ClientIps = new[] { "10.0.0.0/99" } }, Action = new { Type = "Teleport" } },
                     new { Id = "a", Match = new { Ports = new[] { "7002" } }, Action = new { Type = "Handler", Handler = "missing" } },
                 },
-            }));
+            }, TestClient.FreePort()));
 
             // The real program, as `dotnet run` starts it, with the file in its working directory.
             using var process = Process.Start(new ProcessStartInfo("dotnet", [typeof(ProxyHost).Assembly.Location])

@@ -15,8 +15,9 @@ public sealed class ProxyTestHost : IAsyncDisposable
     private readonly string _directory;
     private readonly string _configPath;
 
-    private ProxyTestHost(WebApplication app, string directory, string configPath, LogCapture logs)
+    private ProxyTestHost(WebApplication app, string directory, string configPath, LogCapture logs, int adminPort)
     {
+        AdminPort = adminPort;
         App = app;
         _directory = directory;
         _configPath = configPath;
@@ -24,6 +25,11 @@ public sealed class ProxyTestHost : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+
+    /// <summary>The admin API's port (a free loopback port per test, unless the section sets <c>Admin</c> itself).</summary>
+    public int AdminPort { get; }
+
+    public Uri AdminUrl => new($"http://127.0.0.1:{AdminPort}");
 
     public LogCapture Logs { get; }
 
@@ -34,7 +40,8 @@ public sealed class ProxyTestHost : IAsyncDisposable
     /// <summary>Starts the proxy with <paramref name="proxySection"/> as the <c>Proxy</c> section.</summary>
     public static async Task<ProxyTestHost> StartAsync(object proxySection, Action<WebApplicationBuilder>? configure = null)
     {
-        var (builder, directory, path, logs) = CreateBuilder(proxySection, configure);
+        var adminPort = TestClient.FreePort();
+        var (builder, directory, path, logs) = CreateBuilder(proxySection, configure, adminPort);
         WebApplication app;
         try
         {
@@ -46,18 +53,18 @@ public sealed class ProxyTestHost : IAsyncDisposable
             throw new InvalidOperationException("Invalid test configuration: " + ex.Message, ex);
         }
 
-        var host = new ProxyTestHost(app, directory, path, logs);
+        var host = new ProxyTestHost(app, directory, path, logs, adminPort);
         await app.StartAsync();
         return host;
     }
 
     /// <summary>A builder over the given section (in a temporary content root), for tests that build the app themselves.</summary>
     internal static (WebApplicationBuilder Builder, string Directory, string Path, LogCapture Logs) CreateBuilder(
-        object proxySection, Action<WebApplicationBuilder>? configure = null)
+        object proxySection, Action<WebApplicationBuilder>? configure = null, int? adminPort = null, string? directory = null)
     {
-        var directory = Directory.CreateTempSubdirectory("proxy-test-").FullName;
+        directory ??= Directory.CreateTempSubdirectory("proxy-test-").FullName;
         var path = Path.Combine(directory, "proxy.json");
-        File.WriteAllText(path, Serialize(proxySection));
+        File.WriteAllText(path, Serialize(proxySection, adminPort ?? TestClient.FreePort()));
         var builder = ProxyHost.CreateBuilder(new WebApplicationOptions { ContentRootPath = directory, EnvironmentName = "Test" });
         builder.Configuration.AddJsonFile(path, optional: false, reloadOnChange: true);
         var logs = new LogCapture();
@@ -75,7 +82,7 @@ public sealed class ProxyTestHost : IAsyncDisposable
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var registration = Config.GetChangeToken().RegisterChangeCallback(static s => ((TaskCompletionSource)s!).TrySetResult(), changed);
         var rejected = Logs.WaitForAsync(e => e.Message.Contains("Configuration change rejected", StringComparison.Ordinal));
-        await File.WriteAllTextAsync(_configPath, Serialize(proxySection));
+        await File.WriteAllTextAsync(_configPath, Serialize(proxySection, AdminPort));
         var done = await Task.WhenAny(changed.Task, rejected).WaitAsync(TestTimeouts.Reload);
         if (done == rejected)
         {
@@ -88,11 +95,19 @@ public sealed class ProxyTestHost : IAsyncDisposable
         return true;
     }
 
-    public static string Serialize(object proxySection)
+    /// <summary>The configuration file: the section as <c>Proxy</c>, with the admin API on <paramref name="adminPort"/>
+    /// unless the section configures <c>Admin</c> itself.</summary>
+    public static string Serialize(object proxySection, int adminPort)
     {
+        var proxy = JsonSerializer.SerializeToNode(proxySection)!.AsObject();
+        if (!proxy.ContainsKey("Admin"))
+        {
+            proxy["Admin"] = new JsonObject { ["Urls"] = new JsonArray($"http://127.0.0.1:{adminPort}") };
+        }
+
         var root = new JsonObject
         {
-            ["Proxy"] = JsonSerializer.SerializeToNode(proxySection),
+            ["Proxy"] = proxy,
             ["Serilog"] = new JsonObject { ["MinimumLevel"] = "Warning" },
         };
         return root.ToJsonString();

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using Proxy.Connections;
+using Proxy.Routing;
+
+namespace Proxy.Metrics;
+
+/// <summary>Writes the proxy's counters in the Prometheus text exposition format (version 0.0.4).</summary>
+internal static class PrometheusText
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    public static string Write(ProxyMetrics metrics, ProxySnapshot snapshot)
+    {
+        var text = new StringBuilder(4096);
+        Family(text, "proxy_up", "gauge", "1 while the proxy runs.");
+        Sample(text, "proxy_up", null, 1);
+        Family(text, "proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
+        Sample(text, "proxy_uptime_seconds", null, (long)(DateTimeOffset.UtcNow - metrics.Started).TotalSeconds);
+        Family(text, "proxy_config_version", "gauge", "Version of the configuration in force.");
+        Sample(text, "proxy_config_version", null, snapshot.Version);
+        Family(text, "proxy_connections_active", "gauge", "Connections open on route ports.");
+        Sample(text, "proxy_connections_active", null, metrics.Active);
+
+        Family(text, "proxy_port_connections_active", "gauge", "Connections open per listening port.");
+        foreach (var port in snapshot.Ports.Keys.Order())
+        {
+            Sample(text, "proxy_port_connections_active", ("port", port.ToString(CultureInfo.InvariantCulture)), metrics.ActiveOnPort(port));
+        }
+
+        Family(text, "proxy_connections_closed_total", "counter", "Connections ended, by how they ended (refusals included).");
+        foreach (var reason in Enum.GetValues<CloseReason>())
+        {
+            Sample(text, "proxy_connections_closed_total", ("reason", reason.ToString()), metrics.Closed(reason));
+        }
+
+        var routes = metrics.Routes.OrderBy(r => r.RouteId, StringComparer.Ordinal).ToList();
+        RouteFamily(text, routes, "proxy_route_connections_total", "counter", "Connections accepted by a route.", r => r.Connections);
+        RouteFamily(text, routes, "proxy_route_connections_active", "gauge", "Connections open on a route.", r => r.Active);
+        RouteFamily(text, routes, "proxy_route_received_bytes_total", "counter", "Bytes received from clients on a route.", r => r.BytesFromClient);
+        RouteFamily(text, routes, "proxy_route_sent_bytes_total", "counter", "Bytes sent to clients on a route.", r => r.BytesToClient);
+        RouteFamily(text, routes, "proxy_route_failures_total", "counter", "Connections of a route that ended in an error or refusal.", r => r.Failures);
+        return text.ToString();
+    }
+
+    private static void RouteFamily(StringBuilder text, List<RouteStats> routes, string name, string type, string help, Func<RouteStats, long> value)
+    {
+        Family(text, name, type, help);
+        foreach (var route in routes)
+        {
+            Sample(text, name, ("route", route.RouteId), value(route));
+        }
+    }
+
+    private static void Family(StringBuilder text, string name, string type, string help)
+        => text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Sample(StringBuilder text, string name, (string Name, string Value)? label, long value)
+    {
+        text.Append(name);
+        if (label is { } l)
+        {
+            text.Append('{').Append(l.Name).Append("=\"");
+            foreach (var c in l.Value)
+            {
+                _ = c switch
+                {
+                    '\\' => text.Append("\\\\"),
+                    '"' => text.Append("\\\""),
+                    '\n' => text.Append("\\n"),
+                    _ => text.Append(c),
+                };
+            }
+
+            text.Append("\"}");
+        }
+
+        text.Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+    }
+}
