@@ -2,7 +2,9 @@ using System.Collections.Frozen;
 using System.Net;
 using Proxy.Metrics;
 using Microsoft.Extensions.Hosting;
+using Proxy.Destinations;
 using Proxy.Http;
+using Proxy.Relay;
 using Proxy.Networking;
 using Proxy.ProxyProtocol;
 using Proxy.Routing;
@@ -56,12 +58,15 @@ internal sealed class ProxyConfigCompiler
         var defaultBind = ParseBindAddress(null, "BindAddress", options.BindAddress, IPAddress.Any, list);
         var defaultProxyProtocol = CompileProxyProtocol("ProxyProtocol", options.ProxyProtocol, ProxyProtocolSettings.Off, list);
         var certificates = CertificateLoader.LoadAll(options.Certificates, _contentRoot, list);
+        var users = UserDirectory.Compile(options.Users, list);
+        var keepAlive = RelayPools.KeepAlive(options.Relay, list);
+        var relayPools = RelayPools.Compile(options.Relay, keepAlive, list);
 
         var routes = new List<Route>(options.Routes.Count);
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Routes.Count; i++)
         {
-            var route = CompileRoute(options.Routes[i], i, limits, certificates, ids, list);
+            var route = CompileRoute(options.Routes[i], i, limits, new SharedParts(certificates, users, relayPools, keepAlive), ids, list);
             if (route is not null)
             {
                 routes.Add(route);
@@ -91,7 +96,7 @@ internal sealed class ProxyConfigCompiler
     }
 
     private Route? CompileRoute(
-        RouteConfig config, int index, EffectiveLimits globalLimits, Dictionary<string, ServerCertificate> certificates, HashSet<string> ids, List<ConfigError> errors)
+        RouteConfig config, int index, EffectiveLimits globalLimits, SharedParts shared, HashSet<string> ids, List<ConfigError> errors)
     {
         var id = config.Id;
         var errorCount = errors.Count;
@@ -142,7 +147,17 @@ internal sealed class ProxyConfigCompiler
         }
         else
         {
-            action = factory.Create(new RouteActionContext { RouteId = id, Route = config, Limits = limits, Certificates = certificates, Errors = errors });
+            action = factory.Create(new RouteActionContext
+            {
+                RouteId = id,
+                Route = config,
+                Limits = limits,
+                Certificates = shared.Certificates,
+                Users = shared.Users,
+                RelayPools = shared.RelayPools,
+                RelayKeepAlive = shared.KeepAlive,
+                Errors = errors,
+            });
         }
 
         if (action is not null and not IHttpRouteAction && (match.Path is not null || match.Methods.Count > 0 || match.Headers.Count > 0))
@@ -414,4 +429,9 @@ internal sealed class ProxyConfigCompiler
 
         return true;
     }
+
+    /// <summary>What every route's action may refer to: certificates, users and relay pools.</summary>
+    private sealed record SharedParts(
+        IReadOnlyDictionary<string, ServerCertificate> Certificates, UserDirectory Users, IReadOnlyDictionary<string, IEgress> RelayPools,
+        (TimeSpan Interval, TimeSpan Timeout) KeepAlive);
 }

@@ -21,6 +21,12 @@ public sealed record ProxyOptions
     /// <summary>Per-port listener settings, keyed by port number.</summary>
     public IReadOnlyDictionary<string, PortConfig> Ports { get; init; } = new Dictionary<string, PortConfig>();
 
+    /// <summary>Users of Connect and Socks5 routes (Basic and RFC 1929 authentication).</summary>
+    public IReadOnlyList<UserConfig> Users { get; init; } = [];
+
+    /// <summary>The CONNECT-over-WebSocket relay: egress pools for ingress routes.</summary>
+    public RelayOptions? Relay { get; init; }
+
     /// <summary>The admin API: listen URLs, API keys, drain timeout.</summary>
     public AdminOptions? Admin { get; init; }
 

@@ -47,4 +47,22 @@ public sealed record RouteActionConfig
 
     /// <summary>Redirect: 301, 302 (default), 307 or 308.</summary>
     public int? Status { get; init; }
+
+    /// <summary>Connect, Socks5: dial directly (absent) or through this <c>Proxy:Relay:Pools</c> pool.</summary>
+    public string? Via { get; init; }
+
+    /// <summary>Connect, Socks5, Relay: the destination policy.</summary>
+    public DestinationsConfig? Destinations { get; init; }
+
+    /// <summary>Connect, Socks5: accept clients without credentials. Allowed only when the route's ACL admits loopback only.</summary>
+    public bool AllowAnonymous { get; init; }
+
+    /// <summary>Relay: the bearer tokens this egress accepts.</summary>
+    public IReadOnlyList<RelayTokenConfig> Tokens { get; init; } = [];
+
+    /// <summary>Relay: concurrent tunnels per token; default 100.</summary>
+    public int? MaxTunnelsPerToken { get; init; }
+
+    /// <summary>Relay: concurrent tunnels in total; default 1000.</summary>
+    public int? MaxTunnels { get; init; }
 }

@@ -25,5 +25,18 @@ internal enum CloseReason
     PortNotRouted,
     Blocked,
     ConnectFailed,
+
+    /// <summary>A CONNECT or SOCKS request that could not be parsed, or asked for something unsupported.</summary>
+    BadRequest,
+
+    /// <summary>Missing or wrong credentials.</summary>
+    AuthFailed,
+
+    /// <summary>The destination policy refused the destination.</summary>
+    Forbidden,
+    DnsFailed,
+    TargetRefused,
+    TargetUnreachable,
+    TargetTimeout,
     HandlerError,
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Proxy.Admin;
 using Proxy.Http;
 using Proxy.Listeners;
+using Proxy.Relay;
 using Serilog;
 using Yarp.ReverseProxy.Model;
 
@@ -81,8 +82,10 @@ public static class ProxyHost
     {
         app.UseMiddleware<HttpRequestLogMiddleware>();
         app.UseMiddleware<MisdirectedRequestMiddleware>();
+        app.UseWebSockets();
         app.UseRouting();
         app.UseMiddleware<RedirectMiddleware>();
+        app.UseMiddleware<RelayMiddleware>();
         app.MapAdminApi();
         app.MapReverseProxy(proxy =>
         {

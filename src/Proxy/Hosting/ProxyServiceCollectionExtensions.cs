@@ -4,6 +4,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Proxy.Admin;
 using Proxy.Configuration;
+using Proxy.Connect;
+using Proxy.Relay;
 using Proxy.Store;
 using Proxy.Connections;
 using Proxy.Forwarding;
@@ -51,6 +53,8 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<IRouteActionFactory, HandlerActionFactory>();
         services.AddSingleton<IRouteActionFactory, BlockAction>();
         services.AddSingleton<IRouteActionFactory, HttpActionFactory>();
+        services.AddSingleton<IRouteActionFactory, ConnectActionFactory>();
+        services.AddSingleton<IRouteActionFactory, RelayActionFactory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionRouteHandler, EchoHandler>());
 
         // HTTP routes: YARP fed from the same snapshot (its in-memory provider), ports enforced per endpoint.

@@ -52,7 +52,7 @@ internal sealed class HttpActionFactory : IRouteActionFactory
         return new HttpRouteAction(route, cluster, certificate, key);
     }
 
-    private static YarpRoute Route(RouteActionContext context)
+    internal static YarpRoute Route(RouteActionContext context)
     {
         var match = context.Route.Match!;
         var hosts = new List<string>();
@@ -93,7 +93,7 @@ internal sealed class HttpActionFactory : IRouteActionFactory
         };
     }
 
-    private static ServerCertificate? Certificate(RouteActionContext context)
+    internal static ServerCertificate? Certificate(RouteActionContext context)
     {
         if (context.Action.Tls is not { } tls)
         {

@@ -11,6 +11,9 @@ internal static class HttpMetadata
 
     public const string RedirectTo = "Proxy.RedirectTo";
 
+    /// <summary>On a Relay route: its id, so the relay middleware finds the route's compiled action.</summary>
+    public const string Relay = "Proxy.Relay";
+
     public const string RedirectStatus = "Proxy.RedirectStatus";
 
     /// <summary>On a cluster: the connect timeout for its targets, in milliseconds.</summary>

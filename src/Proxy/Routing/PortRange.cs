@@ -7,6 +7,8 @@ internal readonly record struct PortRange(int First, int Last)
 {
     public int Count => Last - First + 1;
 
+    public bool Contains(int port) => port >= First && port <= Last;
+
     public static bool TryParse(string? text, out PortRange range)
     {
         range = default;

@@ -1,4 +1,5 @@
 using Proxy.Configuration;
+using Proxy.Destinations;
 using Proxy.Tls;
 
 namespace Proxy.Routing;
@@ -16,6 +17,15 @@ internal sealed class RouteActionContext
 
     /// <summary>The configuration's certificates that loaded, by name (case-insensitive).</summary>
     public required IReadOnlyDictionary<string, ServerCertificate> Certificates { get; init; }
+
+    /// <summary>The users of Connect and Socks5 routes.</summary>
+    public required UserDirectory Users { get; init; }
+
+    /// <summary>The relay pools by name (case-insensitive), for routes with <c>Via</c>.</summary>
+    public required IReadOnlyDictionary<string, IEgress> RelayPools { get; init; }
+
+    /// <summary>WebSocket keepalive of relay tunnels (<c>Proxy:Relay</c>).</summary>
+    public required (TimeSpan Interval, TimeSpan Timeout) RelayKeepAlive { get; init; }
 
     /// <summary>Where every invalid field is reported.</summary>
     public required ICollection<ConfigError> Errors { get; init; }
