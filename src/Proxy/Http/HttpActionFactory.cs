@@ -183,6 +183,9 @@ internal sealed class HttpActionFactory : IRouteActionFactory
 
         return new HealthCheckConfig
         {
+            // YARP's default, HealthyOrPanic, sends traffic to every target when none is healthy (dotnet/yarp#2171);
+            // a proxy user expects 503 then, as HAProxy and Envoy without panic mode answer.
+            AvailableDestinationsPolicy = "HealthyAndUnknown",
             Active = health.Active is not { } active ? null : new ActiveHealthCheckConfig
             {
                 Enabled = true,
