@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Connections.Features;
 using Proxy.Connections;
@@ -21,12 +20,20 @@ internal sealed class ConnectAction(IEgress egress, UserDirectory users, bool al
 
     public async Task ExecuteAsync(ProxyConnection connection)
     {
-        var input = connection.Context.Transport.Input;
-        var (status, request) = await ReadHeadAsync(input).ConfigureAwait(false);
+        ConnectParseStatus status;
+        ConnectRequest? request;
+        bool timedOut;
+        using (var reader = new HandshakeReader(connection.Context.Transport.Input, HeadTimeout))
+        {
+            (_, (status, request)) = await reader.ReadAsync<(ConnectParseStatus, ConnectRequest?)>(ParseHead).ConfigureAwait(false);
+            timedOut = reader.TimedOut;
+        }
+
         if (request is null)
         {
             await RefuseAsync(connection, status switch
             {
+                ConnectParseStatus.Incomplete when timedOut => (408, "Request Timeout", $"no complete request within {HeadTimeout.TotalSeconds} s", null),
                 ConnectParseStatus.MethodNotAllowed => (405, "Method Not Allowed", "only CONNECT is served here", "Allow: CONNECT\r\n"),
                 ConnectParseStatus.TooLarge => (431, "Request Header Fields Too Large", $"the request head is over {MaxHeadBytes} bytes", null),
                 ConnectParseStatus.BadRequest => (400, "Bad Request", "expected CONNECT host:port HTTP/1.1", null),
@@ -36,7 +43,8 @@ internal sealed class ConnectAction(IEgress egress, UserDirectory users, bool al
         }
 
         connection.Target = request.Target;
-        if (!allowAnonymous && users.VerifyBasic(request.ProxyAuthorization) is null)
+        connection.User = allowAnonymous ? null : users.VerifyBasic(request.ProxyAuthorization);
+        if (!allowAnonymous && connection.User is null)
         {
             await RefuseAsync(connection, (407, "Proxy Authentication Required", "credentials are required",
                 "Proxy-Authenticate: Basic realm=\"proxy\", charset=\"UTF-8\"\r\n"), CloseReason.AuthFailed).ConfigureAwait(false);
@@ -82,30 +90,16 @@ internal sealed class ConnectAction(IEgress egress, UserDirectory users, bool al
         _ => CloseReason.ConnectFailed,
     };
 
-    private static async Task<(ConnectParseStatus, ConnectRequest?)> ReadHeadAsync(PipeReader input)
+    private static HandshakeStep ParseHead(in ReadOnlySequence<byte> buffer, out (ConnectParseStatus, ConnectRequest?) result, out int consumed)
     {
-        using var timer = new CancellationTokenSource(HeadTimeout);
-        using var registration = timer.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), input);
-        while (true)
+        var status = ConnectRequestParser.TryParse(buffer, MaxHeadBytes, out var request, out consumed);
+        result = (status, request);
+        return status switch
         {
-            var result = await input.ReadAsync().ConfigureAwait(false);
-            var buffer = result.Buffer;
-            var status = ConnectRequestParser.TryParse(buffer, MaxHeadBytes, out var request, out var consumed);
-            if (status == ConnectParseStatus.Complete)
-            {
-                // Only the head is consumed: bytes after the blank line go to the destination.
-                input.AdvanceTo(buffer.GetPosition(consumed));
-                return (status, request);
-            }
-
-            if (status != ConnectParseStatus.Incomplete || result.IsCompleted || result.IsCanceled)
-            {
-                input.AdvanceTo(buffer.Start);
-                return (status == ConnectParseStatus.Incomplete && result.IsCanceled ? ConnectParseStatus.BadRequest : status, null);
-            }
-
-            input.AdvanceTo(buffer.Start, buffer.End);
-        }
+            ConnectParseStatus.Complete => HandshakeStep.Done,
+            ConnectParseStatus.Incomplete => HandshakeStep.NeedMore,
+            _ => HandshakeStep.Failed,
+        };
     }
 
     private static async Task RefuseAsync(ProxyConnection connection, (int Status, string Phrase, string Reason, string? Header) answer, CloseReason reason)

@@ -55,16 +55,18 @@ internal sealed partial class ProxyConnectionMiddleware(ConnectionDelegate next,
 
         var duration = Stopwatch.GetElapsedTime(c.StartTimestamp).TotalMilliseconds;
         Log.Closed(logger, c.Context.ConnectionId, c.Route?.Id ?? "-", c.Client, c.HasProxyHeader ? c.Peer.ToString() : "-", c.Port.Port,
-            c.ServerName ?? "-", c.Target ?? "-", c.BytesFromClient, c.BytesToClient, (long)duration, c.Reason);
+            c.ServerName ?? "-", c.Target ?? "-", c.BytesFromClient, c.BytesToClient, (long)duration, c.Reason, c.User ?? "-",
+            c.ReplyCode is { } code ? code.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) : "-");
     }
 
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information,
             "Connection {ConnectionId} route={RouteId} client={Client} via={ProxyPeer} port={Port} sni={ServerName} target={Target} " +
-            "in={BytesFromClient} out={BytesToClient} ms={DurationMs} end={Reason}")]
+            "in={BytesFromClient} out={BytesToClient} ms={DurationMs} end={Reason} user={User} reply={ReplyCode}")]
         public static partial void Closed(ILogger logger, string connectionId, string routeId, IPEndPoint client, string proxyPeer,
-            int port, string serverName, string target, long bytesFromClient, long bytesToClient, long durationMs, CloseReason reason);
+            int port, string serverName, string target, long bytesFromClient, long bytesToClient, long durationMs, CloseReason reason,
+            string user, string replyCode);
 
         [LoggerMessage(2, LogLevel.Error, "Connection {ConnectionId} on route {RouteId} failed")]
         public static partial void Failed(ILogger logger, string connectionId, string? routeId, Exception exception);

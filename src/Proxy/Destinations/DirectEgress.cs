@@ -17,6 +17,8 @@ internal sealed class DirectEgress(DestinationPolicy policy, TimeSpan connectTim
     {
         public override string Description => description;
 
+        public override System.Net.IPEndPoint? BoundEndPoint => socket.LocalEndPoint as System.Net.IPEndPoint;
+
         public override Task<CloseReason> RelayAsync(ProxyConnection connection, TimeSpan idleTimeout, CancellationToken shutdown)
             => TcpRelay.RunAsync(connection, socket, idleTimeout, shutdown);
 

@@ -6,6 +6,7 @@ using Proxy.Admin;
 using Proxy.Configuration;
 using Proxy.Connect;
 using Proxy.Relay;
+using Proxy.Socks;
 using Proxy.Store;
 using Proxy.Connections;
 using Proxy.Forwarding;
@@ -55,6 +56,7 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<IRouteActionFactory, HttpActionFactory>();
         services.AddSingleton<IRouteActionFactory, ConnectActionFactory>();
         services.AddSingleton<IRouteActionFactory, RelayActionFactory>();
+        services.AddSingleton<IRouteActionFactory, Socks5ActionFactory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionRouteHandler, EchoHandler>());
 
         // HTTP routes: YARP fed from the same snapshot (its in-memory provider), ports enforced per endpoint.
