@@ -7,6 +7,7 @@ using Proxy.Configuration;
 using Proxy.Hosting;
 using Proxy.Metrics;
 using Proxy.Store;
+using Proxy.Udp;
 
 namespace Proxy.Admin;
 
@@ -39,8 +40,8 @@ internal static class AdminEndpoints
             })
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        secured.MapGet("/metrics", (ProxyMetrics metrics, LiveConfiguration live)
-            => Results.Text(PrometheusText.Write(metrics, live.Current), PrometheusText.ContentType)).WithTags("Metrics");
+        secured.MapGet("/metrics", (ProxyMetrics metrics, LiveConfiguration live, UdpListeners udp)
+            => Results.Text(PrometheusText.Write(metrics, live.Current, udp), PrometheusText.ContentType)).WithTags("Metrics");
 
         var api = secured.MapGroup("/api").WithTags("Routes");
         api.MapGet("/routes", (RouteAdmin admin, HttpContext http) =>
@@ -108,7 +109,7 @@ internal static class AdminEndpoints
             return outcome.Title is null ? Results.Ok(new { Valid = true }) : Problem(outcome);
         }).Accepts<RouteConfig>("application/json").ProducesValidationErrors();
 
-        secured.MapGet("/api/listeners", (LiveConfiguration live, ProxyMetrics metrics) => Results.Json(AdminViews.Listeners(live.Current, metrics)))
+        secured.MapGet("/api/listeners", (LiveConfiguration live, ProxyMetrics metrics, UdpListeners udp) => Results.Json(AdminViews.Listeners(live.Current, metrics, udp)))
             .WithTags("Status");
         secured.MapGet("/api/status", (LiveConfiguration live, ProxyMetrics metrics) => Results.Json(AdminViews.Status(live, metrics)))
             .WithTags("Status");

@@ -2,19 +2,26 @@ using Proxy.Connections;
 using Proxy.Hosting;
 using Proxy.Metrics;
 using Proxy.Routing;
+using Proxy.Udp;
 
 namespace Proxy.Admin;
 
 /// <summary>The read-only views of the admin API: listeners and status.</summary>
 internal static class AdminViews
 {
-    public static IReadOnlyList<ListenerView> Listeners(ProxySnapshot snapshot, ProxyMetrics metrics)
+    public static IReadOnlyList<ListenerView> Listeners(ProxySnapshot snapshot, ProxyMetrics metrics, UdpListeners udp)
     {
         var listeners = new List<ListenerView>(snapshot.Ports.Count);
         foreach (var port in snapshot.Ports.Values.OrderBy(p => p.Port))
         {
             listeners.Add(new ListenerView(port.Port, "tcp", port.BindAddress.ToString(), port.TerminatesTls, port.ProxyProtocol.Mode.ToString(),
                 port.Routes.Select(r => r.Id).ToArray(), metrics.ActiveOnPort(port.Port)));
+        }
+
+        foreach (var listener in udp.Current.OrderBy(l => l.Port))
+        {
+            // For UDP, the live count is the number of flows (client addresses with a recent datagram).
+            listeners.Add(new ListenerView(listener.Port, "udp", listener.BindAddress.ToString(), false, "Off", [listener.Route.Id], listener.Flows));
         }
 
         return listeners;

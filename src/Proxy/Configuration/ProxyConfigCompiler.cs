@@ -9,6 +9,7 @@ using Proxy.Networking;
 using Proxy.ProxyProtocol;
 using Proxy.Routing;
 using Proxy.Tls;
+using Proxy.Udp;
 
 namespace Proxy.Configuration;
 
@@ -74,6 +75,7 @@ internal sealed class ProxyConfigCompiler
         }
 
         var ports = BuildPorts(options, routes, defaultBind, defaultProxyProtocol, list);
+        var udpPorts = UdpRouteRules.BuildPorts(options, routes, defaultBind, list);
         RouteConflicts.Find(ports.Values, list);
 
         errors = list;
@@ -92,6 +94,7 @@ internal sealed class ProxyConfigCompiler
             Limits = limits,
             HttpRoutes = httpRoutes,
             HttpClusters = httpClusters,
+            UdpPorts = udpPorts.ToFrozenDictionary(),
         };
     }
 
@@ -124,9 +127,10 @@ internal sealed class ProxyConfigCompiler
         var ports = CompilePorts(id, match.Ports, errors);
         var domains = CompileDomains(id, match.Domains, errors);
         var clientIps = CompileNetworks(id, "Match.ClientIps", match.ClientIps, errors);
-        if (match.Transport is not null && !string.Equals(match.Transport, "Tcp", StringComparison.OrdinalIgnoreCase))
+        var udp = string.Equals(match.Transport, "Udp", StringComparison.OrdinalIgnoreCase);
+        if (match.Transport is not null && !udp && !string.Equals(match.Transport, "Tcp", StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add(new ConfigError(id, "Match.Transport", $"'{match.Transport}' is not supported; use Tcp."));
+            errors.Add(new ConfigError(id, "Match.Transport", $"'{match.Transport}' is not a transport; use Tcp (default) or Udp."));
         }
 
         var acl = config.Acl is null ? null : CompileAcl(id, "Acl", config.Acl, errors);
@@ -165,6 +169,11 @@ internal sealed class ProxyConfigCompiler
             errors.Add(new ConfigError(id, "Match.Path", "Path, Methods and Headers apply to Http and Redirect routes only."));
         }
 
+        if (udp)
+        {
+            UdpRouteRules.Check(id, config, action, errors);
+        }
+
         if (errors.Count > errorCount || action is null)
         {
             return null;
@@ -174,6 +183,7 @@ internal sealed class ProxyConfigCompiler
         {
             Id = id,
             Priority = config.Priority ?? 0,
+            Transport = udp ? RouteTransport.Udp : RouteTransport.Tcp,
             Ports = ports,
             // A plain HTTP route matches the Host header inside the HTTP pipeline, not the connection's SNI.
             Domains = action is IHttpRouteAction { Certificate: null } ? [] : domains,
@@ -192,6 +202,11 @@ internal sealed class ProxyConfigCompiler
         var byPort = new SortedDictionary<int, List<Route>>();
         foreach (var route in routes)
         {
+            if (route.Transport == RouteTransport.Udp)
+            {
+                continue;
+            }
+
             foreach (var range in route.Ports)
             {
                 for (var port = range.First; port <= range.Last; port++)

@@ -15,6 +15,8 @@ internal sealed partial class ForwardAction(TargetPool pool, ProxyHeaderVersion 
 
     public TargetPool Pool => pool;
 
+    public ProxyHeaderVersion ProxyHeader => proxyHeader;
+
     public async Task ExecuteAsync(ProxyConnection connection)
     {
         var route = connection.Route!;

@@ -7,6 +7,7 @@ using Proxy.Http;
 using Proxy.Listeners;
 using Proxy.Routing;
 using Proxy.Store;
+using Proxy.Udp;
 
 namespace Proxy.Hosting;
 
@@ -22,6 +23,7 @@ internal sealed partial class LiveConfiguration : IDisposable
     private readonly HttpRouteFeed _http;
     private readonly IRouteStore _store;
     private readonly RouteDrain _drain;
+    private readonly UdpListeners _udp;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private IDisposable? _watch;
@@ -33,8 +35,9 @@ internal sealed partial class LiveConfiguration : IDisposable
 
     public LiveConfiguration(
         IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, HttpRouteFeed http, IRouteStore store,
-        RouteDrain drain, ILogger<LiveConfiguration> logger)
+        RouteDrain drain, UdpListeners udp, ILogger<LiveConfiguration> logger)
     {
+        _udp = udp;
         _configuration = configuration;
         _compiler = compiler;
         _bindings = bindings;
@@ -80,6 +83,13 @@ internal sealed partial class LiveConfiguration : IDisposable
         if (snapshot is null || errors.Count > 0)
         {
             return errors;
+        }
+
+        var udpFailed = await _udp.ApplyAsync(snapshot).ConfigureAwait(false);
+        if (udpFailed.Count > 0)
+        {
+            await _udp.ApplyAsync(ProxySnapshot.Empty).ConfigureAwait(false);
+            return [.. udpFailed.Select(port => new ConfigError(null, "Ports", $"UDP port {port} could not be bound."))];
         }
 
         (_file, _apiRoutes, _current) = (file, api, snapshot);
@@ -145,7 +155,7 @@ internal sealed partial class LiveConfiguration : IDisposable
             return ApplyResult.Invalid(errors);
         }
 
-        errors = _bindings.CheckAvailable(next);
+        errors = [.. _bindings.CheckAvailable(next), .. _udp.CheckAvailable(next)];
         if (errors.Count > 0)
         {
             return new ApplyResult(ApplyOutcome.PortUnavailable, errors);
@@ -165,6 +175,7 @@ internal sealed partial class LiveConfiguration : IDisposable
         Swap(next);
         _http.Publish(next);
         var failed = await _bindings.PublishAsync(next, cancellationToken).ConfigureAwait(false);
+        failed = [.. failed, .. await _udp.ApplyAsync(next).ConfigureAwait(false)];
         if (failed.Count == 0)
         {
             (_file, _apiRoutes) = (file, api);
@@ -180,6 +191,7 @@ internal sealed partial class LiveConfiguration : IDisposable
         Swap(previous);
         _http.Publish(previous);
         await _bindings.PublishAsync(previous, cancellationToken).ConfigureAwait(false);
+        await _udp.ApplyAsync(previous).ConfigureAwait(false);
         if (update?.Compensate is { } compensate)
         {
             await compensate(cancellationToken).ConfigureAwait(false);

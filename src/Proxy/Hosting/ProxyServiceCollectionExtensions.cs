@@ -7,6 +7,7 @@ using Proxy.Configuration;
 using Proxy.Connect;
 using Proxy.Relay;
 using Proxy.Socks;
+using Proxy.Udp;
 using Proxy.Store;
 using Proxy.Connections;
 using Proxy.Forwarding;
@@ -33,6 +34,8 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<PortBindings>();
         services.AddSingleton<LiveConfiguration>();
         services.AddSingleton<RouteDrain>();
+        services.AddSingleton<UdpListeners>();
+        services.AddHostedService(sp => sp.GetRequiredService<UdpListeners>());
 
         // Admin API and the route store.
         services.AddSingleton<IRouteStore>(sp =>

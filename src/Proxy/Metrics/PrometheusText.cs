@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Proxy.Connections;
 using Proxy.Routing;
+using Proxy.Udp;
 
 namespace Proxy.Metrics;
 
@@ -10,7 +11,7 @@ internal static class PrometheusText
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    public static string Write(ProxyMetrics metrics, ProxySnapshot snapshot)
+    public static string Write(ProxyMetrics metrics, ProxySnapshot snapshot, UdpListeners udp)
     {
         var text = new StringBuilder(4096);
         Family(text, "proxy_up", "gauge", "1 while the proxy runs.");
@@ -32,6 +33,18 @@ internal static class PrometheusText
         foreach (var reason in Enum.GetValues<CloseReason>())
         {
             Sample(text, "proxy_connections_closed_total", ("reason", reason.ToString()), metrics.Closed(reason));
+        }
+
+        Family(text, "proxy_udp_flows_active", "gauge", "UDP flows (client addresses with a live mapping) per port.");
+        foreach (var listener in udp.Current.OrderBy(l => l.Port))
+        {
+            Sample(text, "proxy_udp_flows_active", ("port", listener.Port.ToString(CultureInfo.InvariantCulture)), listener.Flows);
+        }
+
+        Family(text, "proxy_udp_datagrams_dropped_total", "counter", "UDP datagrams dropped, by reason.");
+        foreach (var reason in Enum.GetValues<UdpDrop>())
+        {
+            Sample(text, "proxy_udp_datagrams_dropped_total", ("reason", reason.ToString()), metrics.UdpDrops(reason));
         }
 
         var routes = metrics.Routes.OrderBy(r => r.RouteId, StringComparer.Ordinal).ToList();

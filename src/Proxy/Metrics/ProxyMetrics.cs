@@ -9,6 +9,7 @@ internal sealed class ProxyMetrics
     private readonly long[] _closed = new long[Enum.GetValues<CloseReason>().Length];
     private readonly ConcurrentDictionary<string, RouteStats> _routes = new(StringComparer.Ordinal);
     private readonly long[] _activeByPort = new long[65536];
+    private readonly long[] _udpDrops = new long[Enum.GetValues<Udp.UdpDrop>().Length];
     private long _active;
 
     public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
@@ -36,6 +37,10 @@ internal sealed class ProxyMetrics
     public void Release() => Interlocked.Decrement(ref _active);
 
     public void CountClosed(CloseReason reason) => Interlocked.Increment(ref _closed[(int)reason]);
+
+    public void CountUdpDrop(Udp.UdpDrop reason) => Interlocked.Increment(ref _udpDrops[(int)reason]);
+
+    public long UdpDrops(Udp.UdpDrop reason) => Interlocked.Read(ref _udpDrops[(int)reason]);
 
     /// <summary>Connections open on a port now (route ports only).</summary>
     public long ActiveOnPort(int port) => Interlocked.Read(ref _activeByPort[port]);

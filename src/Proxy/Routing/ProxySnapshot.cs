@@ -32,4 +32,7 @@ internal sealed class ProxySnapshot
     public IReadOnlyList<YarpRoute> HttpRoutes { get; init; } = [];
 
     public IReadOnlyList<YarpCluster> HttpClusters { get; init; } = [];
+
+    /// <summary>UDP ports, served beside Kestrel by the UDP listeners; one route per port.</summary>
+    public FrozenDictionary<int, UdpPortRoute> UdpPorts { get; init; } = FrozenDictionary<int, UdpPortRoute>.Empty;
 }

@@ -12,6 +12,8 @@ internal sealed class Route
 
     public required int Priority { get; init; }
 
+    public RouteTransport Transport { get; init; }
+
     public required IReadOnlyList<PortRange> Ports { get; init; }
 
     public required IReadOnlyList<DomainPattern> Domains { get; init; }

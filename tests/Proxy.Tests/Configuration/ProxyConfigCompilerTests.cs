@@ -499,7 +499,6 @@ public sealed class ProxyConfigCompilerTests
     // ---- Transport -------------------------------------------------------------------------------------------
 
     [Theory]
-    [InlineData("Udp")]
     [InlineData("Quic")]
     [InlineData("")]
     public void Unsupported_transport_is_a_validation_error(string transport)
@@ -855,7 +854,7 @@ public sealed class ProxyConfigCompilerTests
                 Forward(null, "80"),
                 Forward("dup", "81"),
                 Forward("DUP", "82") with { Limits = new LimitsConfig { IdleTimeout = TimeSpan.Zero } },
-                Forward("dns", "53") with { Match = new RouteMatchConfig { Ports = ["53"], Transport = "Udp" }, Action = new RouteActionConfig { Type = "Teleport" } },
+                Forward("dns", "53") with { Match = new RouteMatchConfig { Ports = ["53"], Transport = "Quic" }, Action = new RouteActionConfig { Type = "Teleport" } },
                 Forward("x", "9000"),
                 Forward("y", "9000"),
             ],

@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Proxy.Connections;
+using Proxy.Forwarding;
+using Proxy.Metrics;
+using Proxy.Routing;
+
+namespace Proxy.Udp;
+
+/// <summary>One UDP port: receives datagrams, keeps a flow per client address (a connected socket to the chosen target),
+/// applies the ACL and flow caps per datagram source, and expires idle flows. Nothing is allocated per datagram: one
+/// receive buffer and one <see cref="SocketAddress"/> are reused, and flows are found by address value.</summary>
+internal sealed partial class UdpListener : IAsyncDisposable
+{
+    /// <summary>The largest UDP payload (65,535 minus the IPv4 and UDP headers).</summary>
+    public const int MaxDatagram = 65_507 + 20;
+
+    private static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Socket _socket;
+    private readonly ConcurrentDictionary<SocketAddress, UdpFlow> _flows = new();
+    private readonly ClientConnectionCounter _perClient = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ProxyMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Task _receiving;
+    private readonly ITimer _sweeper;
+    private volatile Route _route;
+    private volatile AccessListPair _acl;
+
+    public UdpListener(UdpPortRoute port, Networking.AccessList globalAcl, ProxyMetrics metrics, ILogger logger)
+    {
+        Port = port.Port;
+        BindAddress = port.BindAddress;
+        _route = port.Route;
+        _acl = new AccessListPair(globalAcl, port.Route.Acl);
+        _metrics = metrics;
+        _logger = logger;
+        _socket = new Socket(port.BindAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        if (port.BindAddress.Equals(IPAddress.IPv6Any))
+        {
+            _socket.DualMode = true;
+        }
+
+        _socket.Bind(new IPEndPoint(port.BindAddress, port.Port));
+        _receiving = ReceiveAsync();
+        _sweeper = TimeProvider.System.CreateTimer(static s => ((UdpListener)s!).Sweep(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public int Port { get; }
+
+    public IPAddress BindAddress { get; }
+
+    public Route Route => _route;
+
+    public int Flows => _flows.Count;
+
+    /// <summary>A reload that keeps the port: new flows use the new route; existing flows keep their target.</summary>
+    public void Update(UdpPortRoute port, Networking.AccessList globalAcl)
+    {
+        _route = port.Route;
+        _acl = new AccessListPair(globalAcl, port.Route.Acl);
+    }
+
+    private TimeSpan IdleTimeout => _route.Config.Limits?.IdleTimeout ?? DefaultIdleTimeout;
+
+    private async Task ReceiveAsync()
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(MaxDatagram, pinned: true);
+        var from = new SocketAddress(_socket.AddressFamily);
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            int read;
+            try
+            {
+                read = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue; // e.g. ICMP errors reported on the listening socket; never fatal for the port.
+            }
+
+            try
+            {
+                if (_flows.TryGetValue(from, out var flow) || (flow = await OpenFlowAsync(from).ConfigureAwait(false)) is not null)
+                {
+                    await flow.SendAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One bad datagram or flow must never stop the port.
+                Log.DatagramFailed(_logger, Port, ex);
+            }
+        }
+    }
+
+    /// <summary>A datagram from a new source: ACL, flow caps, then a socket to the target. Null means dropped (and counted).</summary>
+    private async ValueTask<UdpFlow?> OpenFlowAsync(SocketAddress from)
+    {
+        var route = _route;
+        var client = (IPEndPoint)(from.Family == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0))
+            .Create(from);
+        var address = client.Address.IsIPv4MappedToIPv6 ? client.Address.MapToIPv4() : client.Address;
+        var acl = _acl;
+        if (!acl.IsAllowed(address) || (route.ClientIps.Count > 0 && !route.ClientIps.Contains(address)))
+        {
+            _metrics.CountUdpDrop(UdpDrop.Acl);
+            return null;
+        }
+
+        var limits = route.Config.Limits;
+        var maxFlows = limits?.MaxConnections ?? EffectiveLimits.Defaults.MaxConnections!.Value;
+        var maxPerClient = limits?.MaxConnectionsPerIp ?? EffectiveLimits.Defaults.MaxConnectionsPerIp!.Value;
+        if (_flows.Count >= maxFlows || !_perClient.TryAcquire(address, maxPerClient))
+        {
+            _metrics.CountUdpDrop(UdpDrop.FlowLimit);
+            return null;
+        }
+
+        var pool = ((ForwardAction)route.Action).Pool;
+        var target = pool.Targets[pool.Start(address)];
+        Socket? socket = null;
+        try
+        {
+            socket = new Socket(SocketType.Dgram, ProtocolType.Udp);
+            var endpoint = IPAddress.TryParse(target.Host, out var ip)
+                ? new IPEndPoint(ip, target.Port)
+                : new IPEndPoint((await Dns.GetHostAddressesAsync(target.Host).ConfigureAwait(false))[0], target.Port);
+            await socket.ConnectAsync(endpoint).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or IndexOutOfRangeException)
+        {
+            socket?.Dispose();
+            _perClient.Release(address);
+            _metrics.CountUdpDrop(UdpDrop.TargetUnavailable);
+            return null;
+        }
+
+        var key = new SocketAddress(from.Family, from.Size);
+        from.Buffer.CopyTo(key.Buffer);
+        var flow = new UdpFlow(key, client, socket, target.Address);
+        _flows[key] = flow;
+        route.Stats.TryOpen(null);
+        _ = flow.ReceiveRepliesAsync(_socket);
+        return flow;
+    }
+
+    private void Sweep()
+    {
+        var idle = (long)IdleTimeout.TotalMilliseconds;
+        foreach (var (key, flow) in _flows)
+        {
+            if (flow.IdleMilliseconds >= idle)
+            {
+                Close(key, flow, CloseReason.IdleTimeout);
+            }
+        }
+    }
+
+    private void Close(SocketAddress key, UdpFlow flow, CloseReason reason)
+    {
+        if (!_flows.TryRemove(new KeyValuePair<SocketAddress, UdpFlow>(key, flow)))
+        {
+            return;
+        }
+
+        flow.Dispose();
+        var address = flow.ClientEndPoint.Address.IsIPv4MappedToIPv6 ? flow.ClientEndPoint.Address.MapToIPv4() : flow.ClientEndPoint.Address;
+        _perClient.Release(address);
+        var route = _route;
+        route.Stats.Close(flow.BytesIn, flow.BytesOut, failed: false);
+        _metrics.CountClosed(reason);
+        Log.FlowClosed(_logger, route.Id, Port, flow.ClientEndPoint, flow.TargetName, flow.DatagramsIn, flow.BytesIn, flow.DatagramsOut, flow.BytesOut,
+            (long)Stopwatch.GetElapsedTime(flow.Started).TotalMilliseconds, reason);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _sweeper.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        await _receiving.ConfigureAwait(false);
+        foreach (var (key, flow) in _flows)
+        {
+            Close(key, flow, CloseReason.ServerShutdown);
+        }
+
+        _stop.Dispose();
+    }
+
+    /// <summary>The global ACL and the route's own, swapped together.</summary>
+    private sealed record AccessListPair(Networking.AccessList Global, Networking.AccessList? Route)
+    {
+        public bool IsAllowed(IPAddress address) => Global.IsAllowed(address) && (Route is null || Route.IsAllowed(address));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2, LogLevel.Error, "UDP port {Port}: a datagram could not be forwarded")]
+        public static partial void DatagramFailed(ILogger logger, int port, Exception exception);
+
+        [LoggerMessage(1, LogLevel.Information,
+            "UDP flow route={RouteId} port={Port} client={Client} target={Target} in={DatagramsIn}/{BytesIn} out={DatagramsOut}/{BytesOut} ms={DurationMs} end={Reason}")]
+        public static partial void FlowClosed(ILogger logger, string routeId, int port, IPEndPoint client, string target,
+            long datagramsIn, long bytesIn, long datagramsOut, long bytesOut, long durationMs, CloseReason reason);
+    }
+}
