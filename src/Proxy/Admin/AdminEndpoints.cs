@@ -70,7 +70,7 @@ internal static class AdminEndpoints
             }
 
             return Respond(http, await admin.PutAsync(route.Id, route, null, createOnly: true, dryRun: false, KeyId(http), http.RequestAborted).ConfigureAwait(false));
-        }).Accepts<RouteConfig>("application/json").Produces<RouteEntry>(StatusCodes.Status201Created).ProducesValidationErrors();
+        }).WithMetadata(RouteBodyMetadata.Instance).Produces<RouteEntry>(StatusCodes.Status201Created).ProducesValidationErrors();
         api.MapPut("/routes/{id}", async (string id, HttpContext http, RouteAdmin admin) =>
         {
             var (route, error) = await ReadRouteAsync(http.Request).ConfigureAwait(false);
@@ -88,7 +88,7 @@ internal static class AdminEndpoints
             var ifMatch = http.Request.Headers.IfMatch.ToString();
             return Respond(http, await admin.PutAsync(id, route, ifMatch.Length == 0 ? null : ifMatch, createOnly: false, dryRun: false, KeyId(http), http.RequestAborted)
                 .ConfigureAwait(false));
-        }).Accepts<RouteConfig>("application/json").Produces<RouteEntry>().Produces<RouteEntry>(StatusCodes.Status201Created).ProducesValidationErrors()
+        }).WithMetadata(RouteBodyMetadata.Instance).Produces<RouteEntry>().Produces<RouteEntry>(StatusCodes.Status201Created).ProducesValidationErrors()
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
         api.MapDelete("/routes/{id}", async (string id, HttpContext http, RouteAdmin admin) =>
         {
@@ -107,7 +107,7 @@ internal static class AdminEndpoints
             var outcome = await admin.PutAsync(route!.Id ?? "unnamed", route, null, createOnly: false, dryRun: true, KeyId(http), http.RequestAborted)
                 .ConfigureAwait(false);
             return outcome.Title is null ? Results.Ok(new { Valid = true }) : Problem(outcome);
-        }).Accepts<RouteConfig>("application/json").ProducesValidationErrors();
+        }).WithMetadata(RouteBodyMetadata.Instance).ProducesValidationErrors();
 
         secured.MapGet("/api/listeners", (LiveConfiguration live, ProxyMetrics metrics, UdpListeners udp) => Results.Json(AdminViews.Listeners(live.Current, metrics, udp)))
             .WithTags("Status");

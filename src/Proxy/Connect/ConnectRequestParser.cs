@@ -15,25 +15,16 @@ internal static class ConnectRequestParser
     {
         request = null;
         consumed = 0;
-        var reader = new SequenceReader<byte>(buffer);
-        // The head ends at the first empty line; lines end in CRLF (a bare LF is tolerated, RFC 9112 §2.2).
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> head, "\r\n\r\n"u8, advancePastDelimiter: true))
+        // The head ends at the first empty line; lines end in CRLF, and a bare LF is tolerated (RFC 9112 §2.2), so an
+        // empty line is "\n" or "\r\n" right after a "\n".
+        var length = HeadLength(buffer, maxBytes);
+        if (length < 0)
         {
-            var lfOnly = new SequenceReader<byte>(buffer);
-            if (!lfOnly.TryReadTo(out head, "\n\n"u8, advancePastDelimiter: true))
-            {
-                return buffer.Length > maxBytes ? ConnectParseStatus.TooLarge : ConnectParseStatus.Incomplete;
-            }
-
-            reader = lfOnly;
+            return buffer.Length > maxBytes ? ConnectParseStatus.TooLarge : ConnectParseStatus.Incomplete;
         }
 
-        if (reader.Consumed > maxBytes)
-        {
-            return ConnectParseStatus.TooLarge;
-        }
-
-        consumed = (int)reader.Consumed;
+        consumed = length;
+        var head = buffer.Slice(0, length);
         var text = Encoding.Latin1.GetString(head);
         var lines = text.Split('\n');
         var requestLine = lines[0].TrimEnd('\r').Split(' ');
@@ -46,6 +37,11 @@ internal static class ConnectRequestParser
         for (var i = 1; i < lines.Length; i++)
         {
             var line = lines[i].TrimEnd('\r');
+            if (line.Length == 0)
+            {
+                continue; // The empty line that ends the head (the slice includes it).
+            }
+
             var colon = line.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0 || !IsToken(line[..colon]))
             {
@@ -70,6 +66,33 @@ internal static class ConnectRequestParser
 
         request = new ConnectRequest(host, port, authorization);
         return ConnectParseStatus.Complete;
+    }
+
+    /// <summary>The length of the head including its empty line, or -1 if none ends within <paramref name="maxBytes"/>.</summary>
+    private static int HeadLength(in ReadOnlySequence<byte> buffer, int maxBytes)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var lineStart = 0L;
+        while (reader.Consumed <= maxBytes && reader.TryAdvanceTo((byte)'\n', advancePastDelimiter: true))
+        {
+            var lineLength = reader.Consumed - 1 - lineStart;
+            var empty = lineLength == 0 || (lineLength == 1 && LastByteBeforeNewLine(buffer, reader.Consumed) == (byte)'\r');
+            if (empty && lineStart > 0)
+            {
+                return reader.Consumed <= maxBytes ? (int)reader.Consumed : -1;
+            }
+
+            lineStart = reader.Consumed;
+        }
+
+        return -1;
+    }
+
+    private static byte LastByteBeforeNewLine(in ReadOnlySequence<byte> buffer, long consumed)
+    {
+        Span<byte> one = stackalloc byte[1];
+        buffer.Slice(consumed - 2, 1).CopyTo(one);
+        return one[0];
     }
 
     /// <summary>host:port, with host a name, an IPv4 address or a bracketed IPv6 address; the port is required.</summary>

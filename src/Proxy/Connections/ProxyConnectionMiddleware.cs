@@ -55,18 +55,18 @@ internal sealed partial class ProxyConnectionMiddleware(ConnectionDelegate next,
 
         var duration = Stopwatch.GetElapsedTime(c.StartTimestamp).TotalMilliseconds;
         Log.Closed(logger, c.Context.ConnectionId, c.Route?.Id ?? "-", c.Client, c.HasProxyHeader ? c.Peer.ToString() : "-", c.Port.Port,
-            c.ServerName ?? "-", c.Target ?? "-", c.BytesFromClient, c.BytesToClient, (long)duration, c.Reason, c.User ?? "-",
-            c.ReplyCode is { } code ? code.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) : "-");
+            c.ServerName ?? "-", c.Target ?? "-", c.User ?? "-", c.ReplyCode is { } code ? code.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) : "-",
+            c.BytesFromClient, c.BytesToClient, (long)duration, c.Reason);
     }
 
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information,
             "Connection {ConnectionId} route={RouteId} client={Client} via={ProxyPeer} port={Port} sni={ServerName} target={Target} " +
-            "in={BytesFromClient} out={BytesToClient} ms={DurationMs} end={Reason} user={User} reply={ReplyCode}")]
+            "user={User} reply={ReplyCode} in={BytesFromClient} out={BytesToClient} ms={DurationMs} end={Reason}")]
         public static partial void Closed(ILogger logger, string connectionId, string routeId, IPEndPoint client, string proxyPeer,
-            int port, string serverName, string target, long bytesFromClient, long bytesToClient, long durationMs, CloseReason reason,
-            string user, string replyCode);
+            int port, string serverName, string target, string user, string replyCode, long bytesFromClient, long bytesToClient, long durationMs,
+            CloseReason reason);
 
         [LoggerMessage(2, LogLevel.Error, "Connection {ConnectionId} on route {RouteId} failed")]
         public static partial void Failed(ILogger logger, string connectionId, string? routeId, Exception exception);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Hosting;
 using Proxy.Admin;
 using Proxy.Configuration;
@@ -51,7 +52,27 @@ public static class ProxyServiceCollectionExtensions
             var admin = sp.GetRequiredService<IConfiguration>().GetSection("Proxy:Admin").Get<AdminOptions>();
             return AdminSettings.Create(admin, errors) ?? throw new ProxyConfigurationException(errors);
         });
-        services.AddOpenApi();
+        services.AddOpenApi(options => options.AddOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            foreach (var metadata in context.Description.ActionDescriptor.EndpointMetadata)
+            {
+                if (metadata is RouteBodyMetadata)
+                {
+                    var schema = await context.GetOrCreateSchemaAsync(typeof(Configuration.RouteConfig), null, cancellationToken).ConfigureAwait(false);
+                    context.Document!.AddComponent(nameof(Configuration.RouteConfig), schema);
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Description = "A route, in the shape of a Proxy:Routes entry.",
+                        Content = new Dictionary<string, OpenApiMediaType>
+                        {
+                            ["application/json"] = new() { Schema = new OpenApiSchemaReference(nameof(Configuration.RouteConfig), context.Document) },
+                        },
+                    };
+                    return;
+                }
+            }
+        }));
         services.AddProblemDetails();
         services.AddSingleton<IRouteActionFactory, ForwardActionFactory>();
         services.AddSingleton<IRouteActionFactory, HandlerActionFactory>();
