@@ -38,7 +38,7 @@ internal sealed class ConnectAction(IEgress egress, UserDirectory users, bool al
                 ConnectParseStatus.TooLarge => (431, "Request Header Fields Too Large", $"the request head is over {MaxHeadBytes} bytes", null),
                 ConnectParseStatus.BadRequest => (400, "Bad Request", "expected CONNECT host:port HTTP/1.1", null),
                 _ => (0, string.Empty, string.Empty, null),
-            }, CloseReason.BadRequest).ConfigureAwait(false);
+            }, timedOut && status == ConnectParseStatus.Incomplete ? CloseReason.HandshakeTimeout : CloseReason.BadRequest).ConfigureAwait(false);
             return;
         }
 

@@ -126,8 +126,13 @@ internal static class ConnectRequestParser
         }
 
         host = hostPart.ToLowerInvariant();
-        return !hostPart.Contains(':', StringComparison.Ordinal) && DomainPattern.TryParse(hostPart, out var name) && name.Score == DomainPattern.ExactScore;
+        return IsHostName(hostPart);
     }
+
+    /// <summary>A DNS host name (letters, digits, '-', '_', dots; labels of 1-63), never a pattern or arbitrary bytes.</summary>
+    public static bool IsHostName(string text)
+        => !text.Contains(':', StringComparison.Ordinal) && DomainPattern.TryParse(text, out var name) && name.Score == DomainPattern.ExactScore
+            && !text.AsSpan().ContainsAny(" \t\r\n");
 
     private static bool IsToken(string text)
     {

@@ -31,9 +31,14 @@ internal static class ProxyEgressFactory
         IEgress? egress = null;
         if (action.Via is { } via)
         {
-            if (!context.RelayPools.TryGetValue(via, out egress))
+            if (!context.RelayPools.TryGetValue(via, out var pool))
             {
                 context.Error("Action.Via", $"No relay pool named '{via}' under Proxy:Relay:Pools.");
+            }
+            else if (policy is not null)
+            {
+                // The route's policy holds at the ingress too; the egress then applies its own.
+                egress = new PolicyCheckedEgress(policy, pool);
             }
         }
         else if (policy is not null)

@@ -26,6 +26,9 @@ internal enum CloseReason
     Blocked,
     ConnectFailed,
 
+    /// <summary>A CONNECT or SOCKS client did not finish its handshake within its deadline.</summary>
+    HandshakeTimeout,
+
     /// <summary>A CONNECT or SOCKS request that could not be parsed, or asked for something unsupported.</summary>
     BadRequest,
 

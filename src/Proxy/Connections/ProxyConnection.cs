@@ -47,7 +47,7 @@ internal sealed class ProxyConnection(ConnectionContext context, ProxySnapshot s
     /// <summary>The authenticated user of a Connect or Socks5 route.</summary>
     public string? User { get; set; }
 
-    /// <summary>The SOCKS5 reply code sent when a session was refused.</summary>
+    /// <summary>The SOCKS5 reply code sent to the client, if any.</summary>
     public byte? ReplyCode { get; set; }
 
     /// <summary>Bytes received from the client and sent to the target.</summary>

@@ -10,7 +10,7 @@ internal sealed class DirectEgress(DestinationPolicy policy, TimeSpan connectTim
     public async Task<(EgressTunnel? Tunnel, DialOutcome Outcome)> OpenAsync(string host, int port, CancellationToken cancellationToken)
     {
         var (socket, outcome) = await DestinationDialer.ConnectAsync(host, port, policy, connectTimeout, cancellationToken).ConfigureAwait(false);
-        return socket is null ? (null, outcome) : (new SocketTunnel(socket, $"{host}:{port}"), DialOutcome.Connected);
+        return socket is null ? (null, outcome) : (new SocketTunnel(socket, HostPort.Format(host, port)), DialOutcome.Connected);
     }
 
     private sealed class SocketTunnel(Socket socket, string description) : EgressTunnel

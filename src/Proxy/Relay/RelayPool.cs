@@ -36,7 +36,7 @@ internal sealed class RelayPool(string name, List<RelayEndpoint> endpoints, Time
                 if (socket is not null)
                 {
                     endpoint.MarkUp();
-                    return (new Tunnel(socket, $"{FormatTarget(host, port)} via {endpoint.Url}"), DialOutcome.Connected);
+                    return (new Tunnel(socket, $"{HostPort.Format(host, port)} via {endpoint.Url}"), DialOutcome.Connected);
                 }
 
                 if (final || cancellationToken.IsCancellationRequested)
@@ -62,7 +62,7 @@ internal sealed class RelayPool(string name, List<RelayEndpoint> endpoints, Time
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(RelayProtocol.SubProtocol);
         socket.Options.SetRequestHeader("Authorization", "Bearer " + endpoint.Token);
-        socket.Options.SetRequestHeader(RelayProtocol.DestinationHeader, FormatTarget(host, port));
+        socket.Options.SetRequestHeader(RelayProtocol.DestinationHeader, HostPort.Format(host, port));
         socket.Options.KeepAliveInterval = keepAlive.Interval;
         socket.Options.KeepAliveTimeout = keepAlive.Timeout;
         socket.Options.CollectHttpResponseDetails = true;
@@ -92,9 +92,6 @@ internal sealed class RelayPool(string name, List<RelayEndpoint> endpoints, Time
                 : (null, DialOutcome.Failed, false);
         }
     }
-
-    private static string FormatTarget(string host, int port)
-        => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}";
 
     private sealed class Tunnel(ClientWebSocket socket, string description) : EgressTunnel
     {

@@ -28,13 +28,20 @@ internal sealed class Socks5Action(IEgress egress, UserDirectory users, bool all
             return;
         }
 
-        connection.Target = request.Target;
         if (request.AddressType is not (Socks5.AddressIPv4 or Socks5.AddressDomain or Socks5.AddressIPv6))
         {
             await ReplyAsync(connection, Socks5.AddressTypeNotSupported, CloseReason.BadRequest).ConfigureAwait(false);
             return;
         }
 
+        // A domain is the client's bytes: only a real host name goes on to DNS, a request header or the log.
+        if (request.AddressType == Socks5.AddressDomain && !ConnectRequestParser.IsHostName(request.Host))
+        {
+            await ReplyAsync(connection, Socks5.HostUnreachable, CloseReason.BadRequest).ConfigureAwait(false);
+            return;
+        }
+
+        connection.Target = request.Target;
         if (request.Command != Socks5.CommandConnect)
         {
             // BIND and UDP ASSOCIATE are not implemented (RFC 1928 §6: X'07').
@@ -53,6 +60,7 @@ internal sealed class Socks5Action(IEgress egress, UserDirectory users, bool all
         await using (tunnel.ConfigureAwait(false))
         {
             connection.Target = tunnel.Description;
+            connection.ReplyCode = Socks5.Succeeded;
             if (!await ClientResponse.SendAsync(connection, Socks5Parser.Reply(Socks5.Succeeded, tunnel.BoundEndPoint)).ConfigureAwait(false))
             {
                 connection.Refuse(CloseReason.ClientReset);
@@ -68,7 +76,7 @@ internal sealed class Socks5Action(IEgress egress, UserDirectory users, bool all
         var (step, methods) = await reader.ReadAsync<byte[]>(Socks5Parser.TryParseGreeting).ConfigureAwait(false);
         if (step != HandshakeStep.Done)
         {
-            connection.Refuse(step == HandshakeStep.Failed ? CloseReason.BadRequest : CloseReason.ClientReset);
+            connection.Refuse(step == HandshakeStep.Failed ? CloseReason.BadRequest : Incomplete(reader));
             return null;
         }
 
@@ -93,7 +101,7 @@ internal sealed class Socks5Action(IEgress egress, UserDirectory users, bool all
 
             if (!valid)
             {
-                connection.Refuse(authStep == HandshakeStep.NeedMore ? CloseReason.ClientReset : CloseReason.AuthFailed);
+                connection.Refuse(authStep == HandshakeStep.NeedMore ? Incomplete(reader) : CloseReason.AuthFailed);
                 return null;
             }
 
@@ -112,11 +120,13 @@ internal sealed class Socks5Action(IEgress egress, UserDirectory users, bool all
         }
         else
         {
-            connection.Refuse(CloseReason.ClientReset);
+            connection.Refuse(Incomplete(reader));
         }
 
         return null;
     }
+
+    private static CloseReason Incomplete(HandshakeReader reader) => reader.TimedOut ? CloseReason.HandshakeTimeout : CloseReason.ClientReset;
 
     private static byte Code(DialOutcome outcome) => outcome switch
     {
