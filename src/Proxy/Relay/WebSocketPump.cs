@@ -154,7 +154,9 @@ internal static class WebSocketPump
                 ValueWebSocketReceiveResult result;
                 try
                 {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(), idle.Token).ConfigureAwait(false);
+                    // Not cancelled by token: that would abort the WebSocket before a close frame could be sent
+                    // (WebSocketTunnel ends this loop with the close handshake, or Abort()).
+                    result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

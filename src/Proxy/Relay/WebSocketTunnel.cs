@@ -4,8 +4,10 @@ using Proxy.Forwarding;
 
 namespace Proxy.Relay;
 
-/// <summary>Runs both directions of a relay tunnel and ends it in a fixed order: on an error or timeout, abort the
-/// WebSocket so every pending operation stops, then await both loops; on a clean end, close with 1000.</summary>
+/// <summary>Runs both directions of a relay tunnel and ends it with a close code the peer can read: 1000 when both sides
+/// finished, 1008 for the idle timeout, 1001 on shutdown, 1011 when either side failed. The WebSocket receive is never
+/// cancelled by token (that would abort the socket before the close frame); the close frame is what ends it, and an
+/// unresponsive peer is aborted after a bounded wait. Socket-side operations stop through the idle token.</summary>
 internal static class WebSocketTunnel
 {
     private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(5);
@@ -14,30 +16,48 @@ internal static class WebSocketTunnel
         Func<IdleTimer, Task<CopyResult>> fromWebSocket, TimeSpan idleTimeout, CancellationToken shutdown)
     {
         using var idle = new IdleTimer(idleTimeout, shutdown);
-        // A WebSocket send cannot be cancelled by token; aborting is how a stuck send stops.
-        using var abortOnCancel = idle.Token.Register(static s => ((WebSocket)s!).Abort(), socket);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStop = idle.Token.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), stopped);
         var up = toWebSocket(idle);
         var down = fromWebSocket(idle);
-        var first = await Task.WhenAny(up, down).ConfigureAwait(false);
-        if (first.Result is not CopyResult.Completed)
+
+        var failed = false;
+        var pending = new List<Task> { up, down, stopped.Task };
+        while (pending.Count > 1)
         {
-            idle.Cancel();
+            var next = await Task.WhenAny(pending).ConfigureAwait(false);
+            if (next == stopped.Task || ((Task<CopyResult>)next).Result != CopyResult.Completed)
+            {
+                failed = true;
+                break;
+            }
+
+            pending.Remove(next); // One direction finished cleanly; wait for the other (or the idle timeout).
         }
 
-        var (sent, received) = (await up.ConfigureAwait(false), await down.ConfigureAwait(false));
-        if (sent == CopyResult.Completed && received == CopyResult.Completed)
+        if (!failed)
         {
-            await CloseAsync(socket, RelayProtocol.Normal).ConfigureAwait(false);
+            await CloseAsync(socket, RelayProtocol.Normal, down, handshake: true).ConfigureAwait(false);
             return CloseReason.Completed;
         }
 
+        var code = idle.TimedOut ? RelayProtocol.Policy
+            : shutdown.IsCancellationRequested ? WebSocketCloseStatus.EndpointUnavailable
+            : RelayProtocol.Error;
+        idle.Cancel();
+        // No send may be in flight when the close frame goes out; a send stuck on a full window is aborted instead.
+        if (await Task.WhenAny(up, Task.Delay(CloseWait, CancellationToken.None)).ConfigureAwait(false) != up)
+        {
+            socket.Abort();
+        }
+
+        await CloseAsync(socket, code, down, handshake: false).ConfigureAwait(false);
+        var (sent, received) = (await up.ConfigureAwait(false), await down.ConfigureAwait(false));
         if (idle.TimedOut)
         {
-            await CloseAsync(socket, RelayProtocol.Policy).ConfigureAwait(false);
             return CloseReason.IdleTimeout;
         }
 
-        socket.Abort();
         if (shutdown.IsCancellationRequested)
         {
             return CloseReason.ServerShutdown;
@@ -46,19 +66,27 @@ internal static class WebSocketTunnel
         return sent is CopyResult.SourceFailed || received is CopyResult.DestinationFailed ? CloseReason.ClientReset : CloseReason.TargetReset;
     }
 
-    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status)
+    /// <summary>Sends the close frame and waits (bounded) for the receive loop to see the peer's; aborts otherwise.</summary>
+    private static async Task CloseAsync(WebSocket socket, WebSocketCloseStatus status, Task<CopyResult> receiving, bool handshake)
     {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            return;
-        }
-
         using var cts = new CancellationTokenSource(CloseWait);
         try
         {
-            await socket.CloseAsync(status, null, cts.Token).ConfigureAwait(false);
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                if (handshake)
+                {
+                    // Both directions finished (fins exchanged): the receive loop is done, so CloseAsync reads the peer's close.
+                    await socket.CloseAsync(status, null, cts.Token).ConfigureAwait(false);
+                    return;
+                }
+
+                await socket.CloseOutputAsync(status, null, cts.Token).ConfigureAwait(false);
+            }
+
+            await receiving.WaitAsync(cts.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or TimeoutException or ObjectDisposedException)
         {
             socket.Abort();
         }
