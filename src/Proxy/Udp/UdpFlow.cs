@@ -13,18 +13,25 @@ internal sealed class UdpFlow : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private long _lastActivity = Environment.TickCount64;
 
-    public UdpFlow(SocketAddress client, IPEndPoint clientEndPoint, Socket target, string targetName)
+    public UdpFlow(Routing.Route route, SocketAddress client, IPEndPoint clientEndPoint, Socket target, string targetName)
     {
+        Route = route;
         Client = client;
         ClientEndPoint = clientEndPoint;
         _target = target;
         TargetName = targetName;
     }
 
+    /// <summary>The route that opened the flow: its counters and limits stay with the flow across reloads.</summary>
+    public Routing.Route Route { get; }
+
     /// <summary>The client's address, the key of the flow table (compared by value, no allocation per datagram).</summary>
     public SocketAddress Client { get; }
 
     public IPEndPoint ClientEndPoint { get; }
+
+    /// <summary>The client's IP address, IPv4-mapped addresses unmapped.</summary>
+    public IPAddress ClientAddress => ClientEndPoint.Address.IsIPv4MappedToIPv6 ? ClientEndPoint.Address.MapToIPv4() : ClientEndPoint.Address;
 
     public string TargetName { get; }
 

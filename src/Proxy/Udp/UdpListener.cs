@@ -22,7 +22,6 @@ internal sealed partial class UdpListener : IAsyncDisposable
 
     private readonly Socket _socket;
     private readonly ConcurrentDictionary<SocketAddress, UdpFlow> _flows = new();
-    private readonly ClientConnectionCounter _perClient = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
@@ -30,13 +29,15 @@ internal sealed partial class UdpListener : IAsyncDisposable
     private readonly ITimer _sweeper;
     private volatile Route _route;
     private volatile AccessListPair _acl;
+    private volatile EffectiveLimits _globalLimits;
 
-    public UdpListener(UdpPortRoute port, Networking.AccessList globalAcl, ProxyMetrics metrics, ILogger logger)
+    public UdpListener(UdpPortRoute port, ProxySnapshot snapshot, ProxyMetrics metrics, ILogger logger)
     {
         Port = port.Port;
         BindAddress = port.BindAddress;
         _route = port.Route;
-        _acl = new AccessListPair(globalAcl, port.Route.Acl);
+        _acl = new AccessListPair(snapshot.Acl, port.Route.Acl);
+        _globalLimits = snapshot.Limits;
         _metrics = metrics;
         _logger = logger;
         _socket = new Socket(port.BindAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -58,12 +59,24 @@ internal sealed partial class UdpListener : IAsyncDisposable
 
     public int Flows => _flows.Count;
 
-    /// <summary>A reload that keeps the port: new flows use the new route; existing flows keep their target.</summary>
-    public void Update(UdpPortRoute port, Networking.AccessList globalAcl)
+    /// <summary>A reload that keeps the port: new flows use the new route; existing flows keep their target and route,
+    /// except that flows of clients the new ACL refuses are closed at once.</summary>
+    public void Update(UdpPortRoute port, ProxySnapshot snapshot)
     {
         _route = port.Route;
-        _acl = new AccessListPair(globalAcl, port.Route.Acl);
+        _globalLimits = snapshot.Limits;
+        var acl = _acl = new AccessListPair(snapshot.Acl, port.Route.Acl);
+        foreach (var (key, flow) in _flows)
+        {
+            if (!Allowed(acl, port.Route, flow.ClientAddress))
+            {
+                Close(key, flow, CloseReason.Acl);
+            }
+        }
     }
+
+    private static bool Allowed(AccessListPair acl, Route route, IPAddress address)
+        => acl.IsAllowed(address) && (route.ClientIps.Count == 0 || route.ClientIps.Contains(address));
 
     private TimeSpan IdleTimeout => _route.Config.Limits?.IdleTimeout ?? DefaultIdleTimeout;
 
@@ -114,18 +127,25 @@ internal sealed partial class UdpListener : IAsyncDisposable
         var client = (IPEndPoint)(from.Family == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0))
             .Create(from);
         var address = client.Address.IsIPv4MappedToIPv6 ? client.Address.MapToIPv4() : client.Address;
-        var acl = _acl;
-        if (!acl.IsAllowed(address) || (route.ClientIps.Count > 0 && !route.ClientIps.Contains(address)))
+        if (!Allowed(_acl, route, address))
         {
             _metrics.CountUdpDrop(UdpDrop.Acl);
             return null;
         }
 
-        var limits = route.Config.Limits;
-        var maxFlows = limits?.MaxConnections ?? EffectiveLimits.Defaults.MaxConnections!.Value;
-        var maxPerClient = limits?.MaxConnectionsPerIp ?? EffectiveLimits.Defaults.MaxConnectionsPerIp!.Value;
-        if (_flows.Count >= maxFlows || !_perClient.TryAcquire(address, maxPerClient))
+        // Flow caps are the route's (across all its ports, like TCP connections), else the global limits.
+        var globalLimits = _globalLimits;
+        var maxFlows = route.Limits.MaxConnections ?? globalLimits.MaxConnections!.Value;
+        var maxPerClient = route.Limits.MaxConnectionsPerIp ?? globalLimits.MaxConnectionsPerIp!.Value;
+        if (!route.Stats.TryOpen(maxFlows))
         {
+            _metrics.CountUdpDrop(UdpDrop.FlowLimit);
+            return null;
+        }
+
+        if (!route.Stats.Clients.TryAcquire(address, maxPerClient))
+        {
+            route.Stats.Close(0, 0, failed: false);
             _metrics.CountUdpDrop(UdpDrop.FlowLimit);
             return null;
         }
@@ -144,16 +164,16 @@ internal sealed partial class UdpListener : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or IndexOutOfRangeException)
         {
             socket?.Dispose();
-            _perClient.Release(address);
+            route.Stats.Clients.Release(address);
+            route.Stats.Close(0, 0, failed: true);
             _metrics.CountUdpDrop(UdpDrop.TargetUnavailable);
             return null;
         }
 
         var key = new SocketAddress(from.Family, from.Size);
         from.Buffer.CopyTo(key.Buffer);
-        var flow = new UdpFlow(key, client, socket, target.Address);
+        var flow = new UdpFlow(route, key, client, socket, target.Address);
         _flows[key] = flow;
-        route.Stats.TryOpen(null);
         _ = flow.ReceiveRepliesAsync(_socket);
         return flow;
     }
@@ -178,9 +198,8 @@ internal sealed partial class UdpListener : IAsyncDisposable
         }
 
         flow.Dispose();
-        var address = flow.ClientEndPoint.Address.IsIPv4MappedToIPv6 ? flow.ClientEndPoint.Address.MapToIPv4() : flow.ClientEndPoint.Address;
-        _perClient.Release(address);
-        var route = _route;
+        var route = flow.Route;
+        route.Stats.Clients.Release(flow.ClientAddress);
         route.Stats.Close(flow.BytesIn, flow.BytesOut, failed: false);
         _metrics.CountClosed(reason);
         Log.FlowClosed(_logger, route.Id, Port, flow.ClientEndPoint, flow.TargetName, flow.DatagramsIn, flow.BytesIn, flow.DatagramsOut, flow.BytesOut,

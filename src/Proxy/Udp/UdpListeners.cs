@@ -70,7 +70,7 @@ internal sealed class UdpListeners(ProxyMetrics metrics, ILoggerFactory loggers)
                 {
                     if (existing.BindAddress.Equals(udp.BindAddress))
                     {
-                        existing.Update(udp, snapshot.Acl);
+                        existing.Update(udp, snapshot);
                         next[port] = existing;
                         continue;
                     }
@@ -80,7 +80,7 @@ internal sealed class UdpListeners(ProxyMetrics metrics, ILoggerFactory loggers)
 
                 try
                 {
-                    next[port] = new UdpListener(udp, snapshot.Acl, metrics, _logger);
+                    next[port] = new UdpListener(udp, snapshot, metrics, _logger);
                 }
                 catch (SocketException)
                 {
