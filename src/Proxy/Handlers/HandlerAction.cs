@@ -13,6 +13,16 @@ internal sealed class HandlerAction(IConnectionRouteHandler handler) : IRouteAct
     {
         connection.Target = "handler:" + handler.Name;
         var stopping = connection.Context.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? default;
-        await handler.HandleAsync(connection.Context, stopping).ConfigureAwait(false);
+        var context = connection.Context;
+        var transport = context.Transport;
+        context.Transport = new CountingDuplexPipe(transport, connection);
+        try
+        {
+            await handler.HandleAsync(context, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Transport = transport;
+        }
     }
 }
