@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using Proxy.Networking;
-using Proxy.Routing;
+using Proxy.Destinations;
 
 namespace Proxy.Connect;
 
@@ -59,7 +58,7 @@ internal static class ConnectRequestParser
             return ConnectParseStatus.MethodNotAllowed;
         }
 
-        if (!TryParseAuthority(requestLine[1], out var host, out var port))
+        if (!HostPort.TryParse(requestLine[1], out var host, out var port))
         {
             return ConnectParseStatus.BadRequest;
         }
@@ -94,45 +93,6 @@ internal static class ConnectRequestParser
         buffer.Slice(consumed - 2, 1).CopyTo(one);
         return one[0];
     }
-
-    /// <summary>host:port, with host a name, an IPv4 address or a bracketed IPv6 address; the port is required.</summary>
-    public static bool TryParseAuthority(string authority, out string host, out int port)
-    {
-        host = string.Empty;
-        port = 0;
-        var colon = authority.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(authority.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
-        {
-            return false;
-        }
-
-        var hostPart = authority[..colon];
-        if (hostPart.StartsWith('['))
-        {
-            if (!hostPart.EndsWith(']') || !IpAddressText.TryParse(hostPart.AsSpan(1, hostPart.Length - 2), out var v6)
-                || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
-            {
-                return false;
-            }
-
-            host = v6.ToString();
-            return true;
-        }
-
-        if (IpAddressText.TryParse(hostPart, out var v4) && v4.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-        {
-            host = v4.ToString();
-            return true;
-        }
-
-        host = hostPart.ToLowerInvariant();
-        return IsHostName(hostPart);
-    }
-
-    /// <summary>A DNS host name (letters, digits, '-', '_', dots; labels of 1-63), never a pattern or arbitrary bytes.</summary>
-    public static bool IsHostName(string text)
-        => !text.Contains(':', StringComparison.Ordinal) && DomainPattern.TryParse(text, out var name) && name.Score == DomainPattern.ExactScore
-            && !text.AsSpan().ContainsAny(" \t\r\n");
 
     private static bool IsToken(string text)
     {

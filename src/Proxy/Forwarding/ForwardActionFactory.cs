@@ -1,6 +1,6 @@
-using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Proxy.Configuration;
+using Proxy.Destinations;
 using Proxy.Networking;
 using Proxy.ProxyProtocol;
 using Proxy.Routing;
@@ -10,8 +10,6 @@ namespace Proxy.Forwarding;
 /// <summary>Builds <see cref="ForwardAction"/>s from <c>{ Type: Forward, Targets, LoadBalancing, ProxyProtocol, PassiveHealth }</c>.</summary>
 internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRouteActionFactory
 {
-    private static readonly SearchValues<char> DigitsAndDots = SearchValues.Create("0123456789.");
-
     public IReadOnlyCollection<string> Types { get; } = ["Forward"];
 
     public IRouteAction? Create(RouteActionContext context)
@@ -26,7 +24,7 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         var targets = new ForwardTarget[action.Targets.Count];
         for (var i = 0; i < targets.Length; i++)
         {
-            if (TryParseTarget(action.Targets[i], out var host, out var port))
+            if (HostPort.TryParse(action.Targets[i], out var host, out var port))
             {
                 targets[i] = new ForwardTarget(host, port, action.Targets[i]);
             }
@@ -67,46 +65,5 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         }
 
         return errors.Count > before ? null : new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown), header, logger);
-    }
-
-    /// <summary>Parses <c>host:port</c>, <c>1.2.3.4:port</c> or <c>[::1]:port</c>.</summary>
-    public static bool TryParseTarget(string? text, out string host, out int port)
-    {
-        host = string.Empty;
-        port = 0;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        var colon = text.LastIndexOf(':');
-        if (colon <= 0 || !PortRange.TryParsePort(text.AsSpan(colon + 1), out port))
-        {
-            return false;
-        }
-
-        var hostPart = text[..colon];
-        if (hostPart.StartsWith('['))
-        {
-            if (!hostPart.EndsWith(']') || !IpAddressText.TryParse(hostPart.AsSpan(1, hostPart.Length - 2), out var v6)
-                || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
-            {
-                return false;
-            }
-
-            host = v6.ToString();
-            return true;
-        }
-
-        if (hostPart.Contains(':', StringComparison.Ordinal))
-        {
-            return false; // An IPv6 address must be bracketed, or its last group reads as the port.
-        }
-
-        host = hostPart;
-        // A name made only of digits and dots must be a strict dotted quad, not an inet_aton form or a DNS name.
-        return hostPart.AsSpan().ContainsAnyExcept(DigitsAndDots)
-            ? DomainPattern.TryParse(hostPart, out var name) && name.Score == DomainPattern.ExactScore
-            : IpAddressText.TryParse(hostPart, out _);
     }
 }

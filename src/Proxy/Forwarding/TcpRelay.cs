@@ -244,7 +244,8 @@ internal static class TcpRelay
         }
     }
 
-    private static bool Shutdown(Socket socket)
+    /// <summary>Half-closes a socket (sends FIN); false if it is already gone.</summary>
+    public static bool Shutdown(Socket socket)
     {
         try
         {

@@ -51,7 +51,7 @@ internal sealed partial class RelayMiddleware(RequestDelegate next, LiveConfigur
         }
 
         var destination = context.Request.Headers[RelayProtocol.DestinationHeader].ToString();
-        if (!ConnectRequestParser.TryParseAuthority(destination, out var host, out var port))
+        if (!HostPort.TryParse(destination, out var host, out var port))
         {
             Log.Refused(logger, routeId!, tokenId, client, destination, StatusCodes.Status400BadRequest, "destination");
             await RefuseAsync(context, StatusCodes.Status400BadRequest, "destination", $"{RelayProtocol.DestinationHeader} must be host:port").ConfigureAwait(false);

@@ -1,16 +1,15 @@
-using System.Security.Cryptography;
-using System.Text;
 using Proxy.Configuration;
 using Proxy.Routing;
+using Proxy.Security;
 
 namespace Proxy.Relay;
 
 /// <summary>The bearer tokens an egress accepts, compared in constant time; the id names the token in logs and limits.</summary>
 internal sealed class RelayTokens
 {
-    private readonly (string Id, byte[] Hash)[] _tokens;
+    private readonly SecretSet _tokens;
 
-    private RelayTokens((string, byte[])[] tokens) => _tokens = tokens;
+    private RelayTokens(SecretSet tokens) => _tokens = tokens;
 
     public static RelayTokens? Compile(IReadOnlyList<RelayTokenConfig> tokens, RouteActionContext context)
     {
@@ -20,7 +19,7 @@ internal sealed class RelayTokens
             return null;
         }
 
-        var list = new (string, byte[])[tokens.Count];
+        var entries = new (string, string)[tokens.Count];
         for (var i = 0; i < tokens.Count; i++)
         {
             if (string.IsNullOrEmpty(tokens[i].Id) || tokens[i].Secret is not { Length: >= 16 } secret)
@@ -29,32 +28,12 @@ internal sealed class RelayTokens
                 return null;
             }
 
-            list[i] = (tokens[i].Id!, Hash(secret));
+            entries[i] = (tokens[i].Id!, secret);
         }
 
-        return new RelayTokens(list);
+        return new RelayTokens(new SecretSet(entries));
     }
 
     /// <summary>The id of the token in <c>Authorization: Bearer ...</c>, or null.</summary>
-    public string? Verify(string? authorization)
-    {
-        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        var hash = Hash(authorization[7..].Trim());
-        string? match = null;
-        foreach (var (id, expected) in _tokens)
-        {
-            if (CryptographicOperations.FixedTimeEquals(hash, expected))
-            {
-                match ??= id;
-            }
-        }
-
-        return match;
-    }
-
-    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+    public string? Verify(string? authorization) => SecretSet.Bearer(authorization) is { } token ? _tokens.Match(token) : null;
 }

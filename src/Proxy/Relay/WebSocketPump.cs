@@ -171,7 +171,7 @@ internal static class WebSocketPump
                 {
                     case WebSocketMessageType.Close:
                         // A normal close without a fin still ends the stream cleanly; anything else is the peer's error.
-                        Shutdown(destination);
+                        TcpRelay.Shutdown(destination);
                         return socket.CloseStatus == RelayProtocol.Normal ? CopyResult.Completed : CopyResult.SourceFailed;
                     case WebSocketMessageType.Text:
                         if (!result.EndOfMessage || !buffer.AsSpan(0, result.Count).SequenceEqual(RelayProtocol.Fin.Span))
@@ -179,7 +179,7 @@ internal static class WebSocketPump
                             return CopyResult.SourceFailed; // Only "fin" is defined.
                         }
 
-                        return Shutdown(destination) ? CopyResult.Completed : CopyResult.DestinationFailed;
+                        return TcpRelay.Shutdown(destination) ? CopyResult.Completed : CopyResult.DestinationFailed;
                 }
 
                 idle.Touch();
@@ -222,16 +222,4 @@ internal static class WebSocketPump
         }
     }
 
-    private static bool Shutdown(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Send);
-            return true;
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return false;
-        }
-    }
 }

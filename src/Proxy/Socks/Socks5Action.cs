@@ -35,7 +35,7 @@ internal sealed class Socks5Action(IEgress egress, UserDirectory users, bool all
         }
 
         // A domain is the client's bytes: only a real host name goes on to DNS, a request header or the log.
-        if (request.AddressType == Socks5.AddressDomain && !ConnectRequestParser.IsHostName(request.Host))
+        if (request.AddressType == Socks5.AddressDomain && !HostPort.IsHostName(request.Host))
         {
             await ReplyAsync(connection, Socks5.HostUnreachable, CloseReason.BadRequest).ConfigureAwait(false);
             return;

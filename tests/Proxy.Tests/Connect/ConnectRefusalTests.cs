@@ -137,10 +137,23 @@ public sealed class ConnectRefusalTests(ConnectRefusalFixture fixture) : IClassF
     }
 
     [Theory]
+    [InlineData("127.1:{echo}")] // inet_aton short form, which a resolver would turn into 127.0.0.1.
+    [InlineData("2130706433:{echo}")] // 127.0.0.1 as one decimal number.
+    [InlineData("010.0.0.1:{echo}")] // Octal: 8.0.0.1 to inet_aton.
+    public async Task Inet_aton_address_forms_are_bad_requests_and_never_resolved(string target)
+    {
+        var before = fixture.Echo.Accepted;
+
+        await RefuseAsync(fixture.NamesOnlyPort, ConnectClient.Request(Target(target)), 400, "HTTP/1.1 400 Bad Request");
+
+        Assert.Equal(before, fixture.Echo.Accepted);
+        await fixture.Proxy.Logs.WaitForConnectionAsync("BadRequest", ConnectRefusalFixture.NamesOnly);
+        await AssertStillServesAsync();
+    }
+
+    [Theory]
     [InlineData("localhost:{echo}")] // The name is allowed; the address it resolves to is loopback, not allowed by CIDR.
     [InlineData("127.0.0.1:{echo}")] // "*" admits public literals only.
-    [InlineData("127.1:{echo}")] // inet_aton short form: a "name" the resolver turns into 127.0.0.1.
-    [InlineData("2130706433:{echo}")] // 127.0.0.1 as one decimal number.
     [InlineData("0.0.0.0:{echo}")]
     [InlineData("169.254.169.254:80")] // Cloud metadata.
     [InlineData("10.0.0.1:80")]
