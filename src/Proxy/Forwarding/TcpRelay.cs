@@ -93,7 +93,9 @@ internal static class TcpRelay
                 return Shutdown(target) ? CopyResult.Completed : CopyResult.DestinationFailed;
             }
 
-            if (result.IsCanceled)
+            // A peek's deadline can fire just as it finishes; its CancelPendingRead then surfaces here once. Only our
+            // own cancellation ends the copy.
+            if (result.IsCanceled && token.IsCancellationRequested)
             {
                 return CopyResult.Canceled;
             }

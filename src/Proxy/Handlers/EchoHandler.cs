@@ -24,7 +24,7 @@ public sealed class EchoHandler : IConnectionRouteHandler
 
             input.AdvanceTo(buffer.End);
             var flush = await output.FlushAsync(stopping).ConfigureAwait(false);
-            if (result.IsCompleted || result.IsCanceled || flush.IsCompleted)
+            if (result.IsCompleted || flush.IsCompleted || (result.IsCanceled && stopping.IsCancellationRequested))
             {
                 return;
             }
