@@ -32,8 +32,11 @@ internal sealed class PortRoutes
     {
         Route? best = null;
         int bestPriority = int.MinValue, bestDomain = -1, bestClient = -1;
-        foreach (var route in Routes)
+        var routes = Routes;
+        // Indexed, not foreach: enumerating an IReadOnlyList boxes an enumerator, once per route per connection.
+        for (var i = 0; i < routes.Count; i++)
         {
+            var route = routes[i];
             if (best is not null && route.Priority < bestPriority)
             {
                 break; // Routes are sorted by priority: nothing below can win.

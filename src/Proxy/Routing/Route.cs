@@ -47,11 +47,12 @@ internal sealed class Route
         }
 
         var best = -1;
-        foreach (var domain in Domains)
+        var domains = Domains;
+        for (var i = 0; i < domains.Count; i++)
         {
-            if (domain.Score > best && domain.Matches(serverName))
+            if (domains[i].Score > best && domains[i].Matches(serverName))
             {
-                best = domain.Score;
+                best = domains[i].Score;
             }
         }
 

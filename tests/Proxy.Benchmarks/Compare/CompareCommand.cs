@@ -1,0 +1,63 @@
+using System.Diagnostics;
+
+namespace Proxy.Benchmarks.Compare;
+
+/// <summary><c>compare [--quick]</c>: installs the peers if missing, measures this proxy against them side by side on
+/// loopback, and writes tests/Proxy.Benchmarks/results/latest.md. Runs the Release build of src/Proxy as it is:
+/// build it first (<c>dotnet build -c Release src/Proxy</c>).</summary>
+internal static class CompareCommand
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var options = CompareOptions.Parse(args);
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+
+        if (Environment.ProcessorCount < 2)
+        {
+            await Console.Error.WriteLineAsync("compare needs two cores: one for the proxy, one for the load.").ConfigureAwait(false);
+            return 1;
+        }
+
+        if (!File.Exists(RepositoryPaths.ProxyDll))
+        {
+            await Console.Error.WriteLineAsync($"{RepositoryPaths.ProxyDll} is missing: run `dotnet build -c Release src/Proxy` first.").ConfigureAwait(false);
+            return 1;
+        }
+
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        await ToolInstaller.EnsureAsync(cancellation.Token).ConfigureAwait(false);
+        var machine = await MachineInfo.ReadAsync(cancellation.Token).ConfigureAwait(false);
+
+        Contender[] contenders =
+        [
+            new DirectContender(),
+            new ProxyContender(),
+            new HaproxyContender(splice: false),
+            new HaproxyContender(splice: true),
+            new NginxContender(),
+            new SocatContender(),
+        ];
+
+        var throughput = options.Only is null or "throughput"
+            ? await new ThroughputBenchmark(options).RunAsync(contenders, cancellation.Token).ConfigureAwait(false)
+            : [];
+        var idle = options.Only is null or "idle"
+            ? await new IdleConnectionsBenchmark(options).RunAsync(contenders, cancellation.Token).ConfigureAwait(false)
+            : [];
+
+        var report = MarkdownReport.Render(machine, options, started, clock.Elapsed, throughput, idle);
+        var path = Path.Combine(RepositoryPaths.BenchmarkProject, "results", options.Only is null ? "latest.md" : $"latest-{options.Only}.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, report, cancellation.Token).ConfigureAwait(false);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        Console.WriteLine($"written to {path}");
+        return 0;
+    }
+}

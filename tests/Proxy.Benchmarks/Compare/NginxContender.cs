@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace Proxy.Benchmarks.Compare;
+
+/// <summary>nginx <c>stream</c> (libnginx-mod-stream) with one worker; the master and worker are measured together.</summary>
+internal sealed class NginxContender : Contender
+{
+    private const string StreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
+    public override string Name => "nginx stream";
+
+    public override async Task<RunningContender> StartAsync(int targetPort, int maxConnections, TimeSpan lifetime, CancellationToken cancellation)
+    {
+        var port = LoopbackPorts.Free();
+        var work = NewWorkDirectory("nginx");
+        var config = Path.Combine(work.FullName, "nginx.conf");
+        var text = string.Create(CultureInfo.InvariantCulture, $$"""
+            load_module {{StreamModule}};
+            daemon off;
+            worker_processes 1;
+            worker_rlimit_nofile {{Math.Min(FileLimits.Hard, 1_000_000)}};
+            pid {{work.FullName}}/nginx.pid;
+            error_log {{work.FullName}}/error.log warn;
+
+            events {
+                worker_connections {{(2 * maxConnections) + 100}};
+            }
+
+            stream {
+                server {
+                    listen 127.0.0.1:{{port}};
+                    proxy_pass 127.0.0.1:{{targetPort}};
+                    proxy_timeout 1h;
+                }
+            }
+
+            """);
+        await File.WriteAllTextAsync(config, text, cancellation).ConfigureAwait(false);
+
+        // -e: the startup error log before the config is read, which would otherwise be /var/log/nginx/error.log.
+        var process = Pinned.Start(Pinned.ProxyCore, "nginx", ["-p", work.FullName, "-e", Path.Combine(work.FullName, "error.log"), "-c", config], lifetime, work.FullName);
+        return await WaitReadyAsync(Name, port, process, work, cancellation).ConfigureAwait(false);
+    }
+}

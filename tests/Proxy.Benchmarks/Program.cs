@@ -1,0 +1,18 @@
+using Proxy.Benchmarks.Compare;
+using Proxy.Benchmarks.Micro;
+
+// dotnet run -c Release --project tests/Proxy.Benchmarks -- micro [BenchmarkDotNet args] | compare [--quick]
+return args switch
+{
+    ["micro", .. var rest] => MicroCommand.Run(rest),
+    ["compare", .. var rest] => await CompareCommand.RunAsync(rest).ConfigureAwait(false),
+    ["hold", .. var rest] => await HoldServer.RunAsync(rest).ConfigureAwait(false),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Proxy.Benchmarks micro [BenchmarkDotNet args]   BenchmarkDotNet micro-benchmarks");
+    Console.Error.WriteLine("       Proxy.Benchmarks compare [--quick]             side-by-side against HAProxy, nginx, socat");
+    return 2;
+}
