@@ -1,7 +1,7 @@
 using Proxy.Benchmarks.Compare;
 using Proxy.Benchmarks.Micro;
 
-// dotnet run -c Release --project tests/Proxy.Benchmarks -- micro [BenchmarkDotNet args] | compare [--quick]
+// dotnet run -c Release --project tests/Proxy.Benchmarks -- micro [BenchmarkDotNet args] | compare [--quick] [--only throughput|udp|idle]
 return args switch
 {
     ["micro", .. var rest] => MicroCommand.Run(rest),
@@ -13,6 +13,6 @@ return args switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: Proxy.Benchmarks micro [BenchmarkDotNet args]   BenchmarkDotNet micro-benchmarks");
-    Console.Error.WriteLine("       Proxy.Benchmarks compare [--quick]             side-by-side against HAProxy, nginx, socat");
+    Console.Error.WriteLine("       Proxy.Benchmarks compare [--quick] [--only throughput|udp|idle]   side-by-side against HAProxy, nginx, socat");
     return 2;
 }

@@ -47,11 +47,15 @@ internal static class CompareCommand
         var throughput = options.Only is null or "throughput"
             ? await new ThroughputBenchmark(options).RunAsync(contenders, cancellation.Token).ConfigureAwait(false)
             : [];
+        // HAProxy once (its UDP row says it has none): the splice variant differs only in how it copies TCP.
+        var udp = options.Only is null or "udp"
+            ? await new UdpThroughputBenchmark(options).RunAsync([.. contenders.Where(c => c is not HaproxyContender { Splice: true })], cancellation.Token).ConfigureAwait(false)
+            : [];
         var idle = options.Only is null or "idle"
             ? await new IdleConnectionsBenchmark(options).RunAsync(contenders, cancellation.Token).ConfigureAwait(false)
             : [];
 
-        var report = MarkdownReport.Render(machine, options, started, clock.Elapsed, throughput, idle);
+        var report = MarkdownReport.Render(machine, options, started, clock.Elapsed, throughput, udp, idle);
         var path = Path.Combine(RepositoryPaths.BenchmarkProject, "results", options.Only is null ? "latest.md" : $"latest-{options.Only}.md");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report, cancellation.Token).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace Proxy.Benchmarks.Compare;
 /// medians reported. <c>--quick</c>: warm 3 s, 1 run of 3 s, to check the harness end to end.</summary>
 internal sealed record CompareOptions(bool Quick, TimeSpan WarmUp, TimeSpan Duration, int Runs, int IdleConnections)
 {
-    /// <summary><c>--only throughput</c> or <c>--only idle</c>: one measure; null runs every measure.</summary>
+    /// <summary><c>--only throughput</c>, <c>--only udp</c> or <c>--only idle</c>: one measure; null runs every measure.</summary>
     public string? Only { get; init; }
 
     /// <summary>The connection count the issue asks for; capped by what the open-file limit allows.</summary>
@@ -24,11 +24,11 @@ internal sealed record CompareOptions(bool Quick, TimeSpan WarmUp, TimeSpan Dura
                 case "--quick":
                     quick = true;
                     break;
-                case "--only" when i + 1 < args.Count && args[i + 1] is "throughput" or "idle":
+                case "--only" when i + 1 < args.Count && args[i + 1] is "throughput" or "udp" or "idle":
                     only = args[++i];
                     break;
                 default:
-                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"unknown option '{args[i]}' (--quick, --only throughput|idle)"));
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"unknown option '{args[i]}' (--quick, --only throughput|udp|idle)"));
             }
         }
 

@@ -19,13 +19,22 @@ internal abstract class Contender
     /// <param name="cancellation">Stops waiting for it to listen.</param>
     public abstract Task<RunningContender> StartAsync(int targetPort, int maxConnections, TimeSpan lifetime, CancellationToken cancellation);
 
+    /// <summary>Why it cannot forward UDP (the UDP table says so), or null when it can.</summary>
+    public virtual string? UdpUnsupported => null;
+
+    /// <summary>Starts forwarding a free loopback port number to <paramref name="targetPort"/> for TCP and UDP both
+    /// (iperf3 -u opens its control connection over TCP and sends its datagrams to the same port number), pinned to the
+    /// proxy core, and returns once it listens on both. Only called when <see cref="UdpUnsupported"/> is null.</summary>
+    public abstract Task<RunningContender> StartTcpAndUdpAsync(int targetPort, TimeSpan lifetime, CancellationToken cancellation);
+
     protected static async Task<RunningContender> WaitReadyAsync(
-        string name, int port, ExternalProcess process, DirectoryInfo? workDirectory, CancellationToken cancellation)
+        string name, int port, ExternalProcess process, DirectoryInfo? workDirectory, CancellationToken cancellation, bool udp = false)
     {
         var running = new RunningContender(port, process, workDirectory);
-        if (!await LoopbackPorts.WaitListeningAsync(port, process, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false))
+        if (!await LoopbackPorts.WaitListeningAsync(port, process, TimeSpan.FromSeconds(30), cancellation, udp).ConfigureAwait(false))
         {
-            var why = $"{name} did not listen on 127.0.0.1:{port} within 30 s (exited: {process.HasExited}).\n{process.Output}{process.Error}";
+            var what = udp ? "TCP and UDP" : "TCP";
+            var why = $"{name} did not listen ({what}) on 127.0.0.1:{port} within 30 s (exited: {process.HasExited}).\n{process.Output}{process.Error}";
             await running.DisposeAsync().ConfigureAwait(false);
             throw new InvalidOperationException(why);
         }

@@ -11,4 +11,7 @@ internal sealed class DirectContender : Contender
 
     public override Task<RunningContender> StartAsync(int targetPort, int maxConnections, TimeSpan lifetime, CancellationToken cancellation) =>
         Task.FromResult(new RunningContender(targetPort, null, null));
+
+    public override Task<RunningContender> StartTcpAndUdpAsync(int targetPort, TimeSpan lifetime, CancellationToken cancellation) =>
+        Task.FromResult(new RunningContender(targetPort, null, null));
 }

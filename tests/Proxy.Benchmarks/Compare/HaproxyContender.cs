@@ -10,6 +10,14 @@ internal sealed class HaproxyContender(bool splice) : Contender
 
     public override bool MeasuresIdleConnections => !splice;
 
+    /// <summary>Whether this is the splice variant (the UDP table lists HAProxy once).</summary>
+    public bool Splice => splice;
+
+    public override string? UdpUnsupported => "not supported: HAProxy 2.6 has no UDP proxying";
+
+    public override Task<RunningContender> StartTcpAndUdpAsync(int targetPort, TimeSpan lifetime, CancellationToken cancellation) =>
+        throw new NotSupportedException(UdpUnsupported);
+
     public override async Task<RunningContender> StartAsync(int targetPort, int maxConnections, TimeSpan lifetime, CancellationToken cancellation)
     {
         var port = LoopbackPorts.Free();

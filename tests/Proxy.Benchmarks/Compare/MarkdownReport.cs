@@ -9,7 +9,7 @@ internal static class MarkdownReport
 {
     public static string Render(
         MachineInfo machine, CompareOptions options, DateTimeOffset started, TimeSpan elapsed,
-        IReadOnlyList<ThroughputResult> throughput, IReadOnlyList<IdleResult> idle)
+        IReadOnlyList<ThroughputResult> throughput, IReadOnlyList<UdpResult> udp, IReadOnlyList<IdleResult> idle)
     {
         var md = new StringBuilder();
         Line(md, "# Side-by-side benchmark");
@@ -36,6 +36,11 @@ internal static class MarkdownReport
         foreach (var group in throughput.GroupBy(r => r.Case))
         {
             WriteThroughput(md, group.Key, [.. group]);
+        }
+
+        foreach (var group in udp.GroupBy(r => r.Case))
+        {
+            WriteUdp(md, group.Key, [.. group]);
         }
 
         if (idle.Count > 0)
@@ -69,6 +74,37 @@ internal static class MarkdownReport
             var runs = string.Join(", ", row.Gbps.Select(g => g.ToString("F2", CultureInfo.InvariantCulture)));
             Line(md, $"| {row.Contender.Name} | {row.MedianGbps:F2} | {Ratio(row.MedianGbps, bestGbps)} | {Number(row.MedianCpu, "F2")} "
                 + $"| {Number(row.GbpsPerCore, "F2")} | {Ratio(row.GbpsPerCore, bestPerCore)} | {Number(row.MedianLoadCoreBusy, "F2")} | {Mib(row.PeakRssBytes)} | {runs} |");
+        }
+
+        Line(md, "");
+    }
+
+    private static void WriteUdp(StringBuilder md, UdpCase shape, List<UdpResult> rows)
+    {
+        Line(md, $"## UDP forward throughput: {shape.Title}");
+        Line(md, "");
+        Line(md, $"`iperf3 -u -b 0 -l {shape.DatagramBytes}`, one stream, client → target, through a UDP route plus a TCP Forward route on the same "
+            + "port (iperf3's control connection) or the peer's equivalent. Received = what the iperf3 server got (`end.sum_received`), "
+            + "median; higher is better. `-b 0` sends as fast as the client can, so datagrams are lost wherever a socket buffer "
+            + "overflows, on the direct route too: lost % is the server's count of sequence gaps. Gbit/s per proxy core = received / CPU share.");
+        Line(md, "");
+        var peers = rows.Where(r => r.Contender.IsPeer && r.Error is null).ToList();
+        var bestGbps = peers.Count > 0 ? peers.Max(r => r.MedianReceivedGbps) : double.NaN;
+        var bestPerCore = peers.Count > 0 ? peers.Max(r => r.GbpsPerCore) : double.NaN;
+        Line(md, "| Contender | Received Gbit/s | vs best peer | Sent Gbit/s | Lost % | CPU share | Gbit/s per proxy core | per core vs best peer | Load core busy | Peak RSS | Runs (received) |");
+        Line(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (var row in rows)
+        {
+            if (row.Error is not null)
+            {
+                Line(md, $"| {row.Contender.Name} | {(row.Unsupported ? "" : "failed: ")}{Escape(row.Error)} | | | | | | | | | |");
+                continue;
+            }
+
+            var runs = string.Join(", ", row.ReceivedGbps.Select(g => g.ToString("F2", CultureInfo.InvariantCulture)));
+            Line(md, $"| {row.Contender.Name} | {row.MedianReceivedGbps:F2} | {Ratio(row.MedianReceivedGbps, bestGbps)} | {row.MedianSentGbps:F2} "
+                + $"| {row.MedianLostPercent:F1} | {Number(row.MedianCpu, "F2")} | {Number(row.GbpsPerCore, "F2")} | {Ratio(row.GbpsPerCore, bestPerCore)} "
+                + $"| {Number(row.MedianLoadCoreBusy, "F2")} | {Mib(row.PeakRssBytes)} | {runs} |");
         }
 
         Line(md, "");

@@ -8,8 +8,10 @@ internal static class ProcessTree
     /// <summary>USER_HZ: the unit of /proc/PID/stat times, 100 on every Linux architecture .NET runs on.</summary>
     public const double TicksPerSecond = 100;
 
-    /// <summary>utime + stime of every live process in the tree, plus the times of children the root has reaped
-    /// (cutime + cstime), so socat's short-lived forks are counted after they exit.</summary>
+    /// <summary>utime + stime of every live process in the tree, plus the times of the children each has reaped
+    /// (cutime + cstime), so socat's short-lived forks are counted after they exit, also when the socat that reaped
+    /// them is itself a child (the TCP + UDP socat pair under one shell). A dead process's time is in exactly one
+    /// live ancestor's cutime, so nothing is counted twice.</summary>
     public static long CpuTicks(int root)
     {
         long total = 0;
@@ -17,7 +19,7 @@ internal static class ProcessTree
         {
             if (Stat(pid) is { } stat)
             {
-                total += stat.UserTicks + stat.SystemTicks + (pid == root ? stat.ChildUserTicks + stat.ChildSystemTicks : 0);
+                total += stat.UserTicks + stat.SystemTicks + stat.ChildUserTicks + stat.ChildSystemTicks;
             }
         }
 

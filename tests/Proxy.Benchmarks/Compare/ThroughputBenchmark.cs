@@ -84,35 +84,11 @@ internal sealed class ThroughputBenchmark(CompareOptions options)
     /// <summary>One iperf3 client run on the load core; the bits per second the receiver got.</summary>
     private static async Task<double> IperfAsync(int port, TimeSpan duration, string[] extra, CancellationToken cancellation)
     {
-        string[] arguments = ["-c", "127.0.0.1", "-p", Text(port), "-t", Text((int)duration.TotalSeconds), "-J", .. extra];
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var client = Pinned.Start(Pinned.LoadCore, "iperf3", arguments, duration + TimeSpan.FromSeconds(30));
-            var exitCode = await client.WaitForExitAsync(cancellation).ConfigureAwait(false);
-            using var json = JsonDocument.Parse(client.Output is { Length: > 0 } output ? output : "{}");
-            var root = json.RootElement;
-            if (root.TryGetProperty("error", out var error))
-            {
-                // The server takes a moment to accept the next test after the previous one ends.
-                if (attempt < 3 && error.GetString()?.Contains("busy", StringComparison.OrdinalIgnoreCase) == true)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(2), cancellation).ConfigureAwait(false);
-                    continue;
-                }
-
-                throw new InvalidOperationException($"iperf3 {string.Join(' ', arguments)}: {error.GetString()}");
-            }
-
-            if (exitCode != 0 || !root.TryGetProperty("end", out var end) || !end.TryGetProperty("sum_received", out var received))
-            {
-                throw new InvalidOperationException($"iperf3 {string.Join(' ', arguments)} exited {exitCode}: {client.Error}");
-            }
-
-            return received.GetProperty("bits_per_second").GetDouble();
-        }
+        var end = await Iperf3Client.RunAsync(port, duration, extra, cancellation).ConfigureAwait(false);
+        return end.GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
     }
 
-    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Text(int value) => Iperf3Client.Text(value);
 
     private static string FirstLine(string text) => text.Split('\n')[0];
 }

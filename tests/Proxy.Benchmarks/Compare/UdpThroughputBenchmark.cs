@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Proxy.Benchmarks.Compare;
+
+/// <summary>UDP forward throughput: <c>iperf3 -u -b 0</c> (server and client on the load core) through each contender
+/// that forwards both TCP and UDP on one port number (on the proxy core): iperf3's control connection is TCP, its
+/// datagrams UDP to the same number. Each contender is warmed with one run of the first case, then every case runs
+/// <see cref="CompareOptions.Runs"/> times while its CPU share and peak memory are sampled. The figures are what the
+/// iperf3 server received (<c>end.sum_received.bits_per_second</c>; in iperf3 3.12 <c>end.sum</c> is the sender's) and
+/// the datagrams lost between client and server (<c>lost_percent</c>: sequence gaps the server counted).</summary>
+internal sealed class UdpThroughputBenchmark(CompareOptions options)
+{
+    public async Task<List<UdpResult>> RunAsync(IReadOnlyList<Contender> contenders, CancellationToken cancellation)
+    {
+        var perContender = options.WarmUp + (UdpCase.All.Count * options.Runs * (options.Duration + TimeSpan.FromSeconds(30)));
+        var results = new List<UdpResult>();
+        var iperfPort = LoopbackPorts.FreeForTcpAndUdp();
+        await using var server = Pinned.Start(
+            Pinned.LoadCore, "iperf3", ["-s", "-B", "127.0.0.1", "-p", Iperf3Client.Text(iperfPort)], (perContender * contenders.Count) + TimeSpan.FromMinutes(5));
+        if (!await LoopbackPorts.WaitListeningAsync(iperfPort, server, TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException($"iperf3 -s did not listen: {server.Error}");
+        }
+
+        foreach (var contender in contenders)
+        {
+            Console.WriteLine($"udp: {contender.Name}");
+            if (contender.UdpUnsupported is { } unsupported)
+            {
+                Console.WriteLine($"  {unsupported}");
+                results.AddRange(UdpCase.All.Select(shape => new UdpResult(contender, shape, [], [], [], [], [], 0, unsupported, Unsupported: true)));
+                continue;
+            }
+
+            try
+            {
+                await using var running = await contender.StartTcpAndUdpAsync(iperfPort, perContender + TimeSpan.FromMinutes(2), cancellation).ConfigureAwait(false);
+
+                // Only client → target carries data, so one warm-up run of the first shape reaches the final tier.
+                await Iperf3Client.RunAsync(running.Port, options.WarmUp, UdpCase.All[0].IperfArguments, cancellation).ConfigureAwait(false);
+                foreach (var shape in UdpCase.All)
+                {
+                    results.Add(await MeasureAsync(contender, running, shape, cancellation).ConfigureAwait(false));
+                }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or JsonException or KeyNotFoundException)
+            {
+                Console.WriteLine($"  failed: {ex.Message}");
+                results.AddRange(UdpCase.All.Select(shape => new UdpResult(contender, shape, [], [], [], [], [], 0, ex.Message.Split('\n')[0])));
+            }
+        }
+
+        return results;
+    }
+
+    private async Task<UdpResult> MeasureAsync(Contender contender, RunningContender running, UdpCase shape, CancellationToken cancellation)
+    {
+        var received = new List<double>();
+        var sent = new List<double>();
+        var lost = new List<double>();
+        var cpu = new List<double>();
+        var load = new List<double>();
+        long peak = 0;
+        for (var run = 0; run < options.Runs; run++)
+        {
+            var sampler = running.Process is null ? null : ResourceSampler.Start(running.Process.Pid);
+            var loadCore = CoreLoad.Start(Pinned.LoadCore);
+            try
+            {
+                var end = await Iperf3Client.RunAsync(running.Port, options.Duration, shape.IperfArguments, cancellation).ConfigureAwait(false);
+                load.Add(loadCore.Stop());
+                var receiver = end.GetProperty("sum_received");
+                received.Add(receiver.GetProperty("bits_per_second").GetDouble() / 1e9);
+                sent.Add(end.GetProperty("sum_sent").GetProperty("bits_per_second").GetDouble() / 1e9);
+                lost.Add((receiver.TryGetProperty("lost_percent", out var percent) ? percent : end.GetProperty("sum").GetProperty("lost_percent")).GetDouble());
+                if (sampler is not null)
+                {
+                    var (share, peakBytes) = await sampler.StopAsync().ConfigureAwait(false);
+                    cpu.Add(share);
+                    peak = Math.Max(peak, peakBytes);
+                }
+            }
+            finally
+            {
+                if (sampler is not null)
+                {
+                    await sampler.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        var result = new UdpResult(contender, shape, received, sent, lost, cpu, load, peak, null);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {shape.Title}: {result.MedianReceivedGbps:F2} Gbit/s received of {result.MedianSentGbps:F2} sent, lost {result.MedianLostPercent:F1} %, cpu {result.MedianCpu:F2}, load core {result.MedianLoadCoreBusy:F2}"));
+        return result;
+    }
+}
