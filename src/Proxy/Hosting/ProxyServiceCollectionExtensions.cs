@@ -14,6 +14,7 @@ using Proxy.Connections;
 using Proxy.Forwarding;
 using Proxy.Handlers;
 using Proxy.Http;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Routing;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -30,6 +31,8 @@ public static class ProxyServiceCollectionExtensions
     public static IServiceCollection AddProxy(this IServiceCollection services)
     {
         services.AddSingleton<ProxyMetrics>();
+        // Kestrel's socket transport takes its pool from DI: 32 KiB blocks mean 32 KiB reads from clients.
+        services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPool.Factory>();
         services.AddSingleton<ClientConnectionCounter>();
         services.AddSingleton<ProxyConfigCompiler>();
         services.AddSingleton<PortBindings>();
