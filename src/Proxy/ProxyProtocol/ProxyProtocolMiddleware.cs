@@ -8,15 +8,17 @@ namespace Proxy.ProxyProtocol;
 /// Headers are never believed from anyone else: with <c>Required</c>, untrusted peers are refused.</summary>
 internal sealed class ProxyProtocolMiddleware(ConnectionDelegate next)
 {
-    public async Task OnConnectionAsync(ConnectionContext context)
+    /// <summary>Not async when the port has PROXY protocol off: a relayed connection then keeps no state machine of
+    /// this stage alive for its whole life (memory per idle connection).</summary>
+    public Task OnConnectionAsync(ConnectionContext context)
     {
         var connection = context.Features.GetRequiredFeature<ProxyConnection>();
+        return connection.Port.ProxyProtocol.Mode == ProxyProtocolMode.Off ? next(context) : DecodeAsync(context, connection);
+    }
+
+    private async Task DecodeAsync(ConnectionContext context, ProxyConnection connection)
+    {
         var settings = connection.Port.ProxyProtocol;
-        if (settings.Mode == ProxyProtocolMode.Off)
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
 
         if (!settings.TrustedNetworks.Contains(connection.Peer.Address))
         {
