@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -12,10 +11,7 @@ namespace Proxy.Tests.Infrastructure;
 /// <c>backend:{name}\n</c>, then echoes until the client closes.</summary>
 public sealed class TlsBackend : IAsyncDisposable
 {
-    private readonly Socket _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
-    private readonly List<Task> _connections = [];
+    private readonly TcpBackend _tcp;
     private readonly List<(int Count, TaskCompletionSource Done)> _handshakeWaiters = [];
     private readonly ConcurrentQueue<string> _serverNames = new();
     private readonly byte[] _greeting;
@@ -28,11 +24,8 @@ public sealed class TlsBackend : IAsyncDisposable
         Name = name;
         Certificate = TestCertificates.Create(dnsName);
         _greeting = Encoding.ASCII.GetBytes(Greeting);
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(512);
-        Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        _acceptLoop = AcceptAsync();
+        // The TCP side (listening, accepting, stopping) is TcpBackend's; this class adds TLS and the greeting.
+        _tcp = new TcpBackend(ServeAsync);
     }
 
     public string Name { get; }
@@ -40,7 +33,7 @@ public sealed class TlsBackend : IAsyncDisposable
     /// <summary>The line the backend writes after each handshake, newline included.</summary>
     public string Greeting => $"backend:{Name}\n";
 
-    public int Port { get; }
+    public int Port => _tcp.Port;
 
     public string Address => $"127.0.0.1:{Port}";
 
@@ -67,27 +60,6 @@ public sealed class TlsBackend : IAsyncDisposable
         }
 
         return done.Task.WaitAsync(TestTimeouts.Io);
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            lock (_connections)
-            {
-                _connections.Add(ServeAsync(socket, _stop.Token));
-            }
-        }
     }
 
     private async Task ServeAsync(Socket socket, CancellationToken stop)
@@ -135,17 +107,7 @@ public sealed class TlsBackend : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _stop.Cancel();
-        _listener.Dispose();
-        await _acceptLoop;
-        Task[] connections;
-        lock (_connections)
-        {
-            connections = [.. _connections];
-        }
-
-        await Task.WhenAll(connections).WaitAsync(TestTimeouts.Io);
-        _stop.Dispose();
+        await _tcp.DisposeAsync();
         Certificate.Dispose();
     }
 }
