@@ -54,10 +54,10 @@ internal sealed class ProxyConfigCompiler
     public ProxySnapshot? Compile(ProxyOptions options, long version, out IReadOnlyList<ConfigError> errors)
     {
         var list = new List<ConfigError>();
-        var globalAcl = CompileAcl(null, "Acl", options.Acl, list);
-        var limits = CompileLimits(null, "Limits", options.Limits, EffectiveLimits.Defaults, list);
-        var defaultBind = ParseBindAddress(null, "BindAddress", options.BindAddress, IPAddress.Any, list);
-        var defaultProxyProtocol = CompileProxyProtocol("ProxyProtocol", options.ProxyProtocol, ProxyProtocolSettings.Off, list);
+        var globalAcl = ConfigSections.CompileAcl(null, "Acl", options.Acl, list);
+        var limits = ConfigSections.CompileLimits(null, "Limits", options.Limits, EffectiveLimits.Defaults, list);
+        var defaultBind = ConfigSections.ParseBindAddress(null, "BindAddress", options.BindAddress, IPAddress.Any, list);
+        var defaultProxyProtocol = ConfigSections.CompileProxyProtocol("ProxyProtocol", options.ProxyProtocol, ProxyProtocolSettings.Off, list);
         var certificates = CertificateLoader.LoadAll(options.Certificates, _contentRoot, list);
         var users = UserDirectory.Compile(options.Users, list);
         var keepAlive = RelayPools.KeepAlive(options.Relay, list);
@@ -126,15 +126,15 @@ internal sealed class ProxyConfigCompiler
 
         var ports = CompilePorts(id, match.Ports, errors);
         var domains = CompileDomains(id, match.Domains, errors);
-        var clientIps = CompileNetworks(id, "Match.ClientIps", match.ClientIps, errors);
+        var clientIps = ConfigSections.CompileNetworks(id, "Match.ClientIps", match.ClientIps, errors);
         var udp = string.Equals(match.Transport, "Udp", StringComparison.OrdinalIgnoreCase);
         if (match.Transport is not null && !udp && !string.Equals(match.Transport, "Tcp", StringComparison.OrdinalIgnoreCase))
         {
             errors.Add(new ConfigError(id, "Match.Transport", $"'{match.Transport}' is not a transport; use Tcp (default) or Udp."));
         }
 
-        var acl = config.Acl is null ? null : CompileAcl(id, "Acl", config.Acl, errors);
-        var limits = CompileLimits(id, "Limits", config.Limits, globalLimits with { MaxConnections = null, MaxConnectionsPerIp = null }, errors);
+        var acl = config.Acl is null ? null : ConfigSections.CompileAcl(id, "Acl", config.Acl, errors);
+        var limits = ConfigSections.CompileLimits(id, "Limits", config.Limits, globalLimits with { MaxConnections = null, MaxConnectionsPerIp = null }, errors);
 
         IRouteAction? action = null;
         if (config.Action is null)
@@ -236,8 +236,8 @@ internal sealed class ProxyConfigCompiler
             }
 
             portSettings[port] = (
-                ParseBindAddress(null, field + ":BindAddress", value.BindAddress, defaultBind, errors),
-                CompileProxyProtocol(field + ":ProxyProtocol", value.ProxyProtocol, defaultProxyProtocol, errors));
+                ConfigSections.ParseBindAddress(null, field + ":BindAddress", value.BindAddress, defaultBind, errors),
+                ConfigSections.CompileProxyProtocol(field + ":ProxyProtocol", value.ProxyProtocol, defaultProxyProtocol, errors));
         }
 
         var result = new Dictionary<int, PortRoutes>(byPort.Count);
@@ -319,112 +319,6 @@ internal sealed class ProxyConfigCompiler
         }
 
         return result;
-    }
-
-    internal static NetworkList CompileNetworks(string? id, string field, IReadOnlyList<string> entries, ICollection<ConfigError> errors)
-    {
-        var networks = new List<IPNetwork>(entries.Count);
-        for (var i = 0; i < entries.Count; i++)
-        {
-            if (NetworkList.TryParseNetwork(entries[i], out var network))
-            {
-                networks.Add(network);
-            }
-            else
-            {
-                errors.Add(new ConfigError(id, $"{field}[{i}]", $"'{entries[i]}' is not an IP address or CIDR range."));
-            }
-        }
-
-        return NetworkList.Create(networks);
-    }
-
-    private static AccessList CompileAcl(string? id, string field, AclConfig? acl, List<ConfigError> errors)
-        => acl is null
-            ? new AccessList(NetworkList.Empty, NetworkList.Empty)
-            : new AccessList(CompileNetworks(id, field + ".Allow", acl.Allow, errors), CompileNetworks(id, field + ".Deny", acl.Deny, errors));
-
-    private static ProxyProtocolSettings CompileProxyProtocol(string field, ProxyProtocolConfig? config, ProxyProtocolSettings fallback, List<ConfigError> errors)
-    {
-        if (config is null)
-        {
-            return fallback;
-        }
-
-        var mode = ProxyProtocolMode.Off;
-        if (config.Mode is not null && !Enum.TryParse(config.Mode, ignoreCase: true, out mode) || !Enum.IsDefined(mode))
-        {
-            errors.Add(new ConfigError(null, field + ".Mode", $"'{config.Mode}' is not one of Off, Optional, Required."));
-        }
-
-        var trusted = CompileNetworks(null, field + ".TrustedNetworks", config.TrustedNetworks, errors);
-        if (mode != ProxyProtocolMode.Off && trusted.Count == 0)
-        {
-            errors.Add(new ConfigError(null, field + ".TrustedNetworks", "PROXY protocol is on but no peer is trusted to send it."));
-        }
-
-        return new ProxyProtocolSettings(mode, trusted);
-    }
-
-    private static EffectiveLimits CompileLimits(string? id, string field, LimitsConfig? config, EffectiveLimits fallback, List<ConfigError> errors)
-    {
-        if (config is null)
-        {
-            return fallback;
-        }
-
-        Positive(config.MaxConnections, "MaxConnections");
-        Positive(config.MaxConnectionsPerIp, "MaxConnectionsPerIp");
-        Positive(config.PeekMaxBytes, "PeekMaxBytes");
-        PositiveTime(config.PeekTimeout, "PeekTimeout");
-        PositiveTime(config.ConnectTimeout, "ConnectTimeout");
-        PositiveTime(config.IdleTimeout, "IdleTimeout");
-        if (config.PeekMaxBytes is > 1024 * 1024)
-        {
-            errors.Add(new ConfigError(id, field + ".PeekMaxBytes", "At most 1 MiB may be buffered while peeking."));
-        }
-
-        return new EffectiveLimits
-        {
-            MaxConnections = config.MaxConnections ?? fallback.MaxConnections,
-            MaxConnectionsPerIp = config.MaxConnectionsPerIp ?? fallback.MaxConnectionsPerIp,
-            PeekTimeout = config.PeekTimeout ?? fallback.PeekTimeout,
-            PeekMaxBytes = config.PeekMaxBytes ?? fallback.PeekMaxBytes,
-            ConnectTimeout = config.ConnectTimeout ?? fallback.ConnectTimeout,
-            IdleTimeout = config.IdleTimeout ?? fallback.IdleTimeout,
-        };
-
-        void Positive(int? value, string name)
-        {
-            if (value is <= 0)
-            {
-                errors.Add(new ConfigError(id, $"{field}.{name}", "Must be greater than zero."));
-            }
-        }
-
-        void PositiveTime(TimeSpan? value, string name)
-        {
-            if (value is { } time && time <= TimeSpan.Zero)
-            {
-                errors.Add(new ConfigError(id, $"{field}.{name}", "Must be a positive time span such as 00:00:05."));
-            }
-        }
-    }
-
-    private static IPAddress ParseBindAddress(string? id, string field, string? text, IPAddress fallback, List<ConfigError> errors)
-    {
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        if (IpAddressText.TryParse(text, out var address))
-        {
-            return address;
-        }
-
-        errors.Add(new ConfigError(id, field, $"'{text}' is not an IP address."));
-        return fallback;
     }
 
     private static bool IsValidId(string id)
