@@ -1,12 +1,11 @@
 using System.Collections.Frozen;
 using System.Net;
-using Proxy.Metrics;
 using Microsoft.Extensions.Hosting;
 using Proxy.Destinations;
 using Proxy.Http;
-using Proxy.Relay;
-using Proxy.Networking;
+using Proxy.Metrics;
 using Proxy.ProxyProtocol;
+using Proxy.Relay;
 using Proxy.Routing;
 using Proxy.Tls;
 using Proxy.Udp;
