@@ -16,8 +16,6 @@ internal sealed class ConnectAction(IEgress egress, UserDirectory users, bool al
     public const int MaxHeadBytes = 8 * 1024;
     public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(10);
 
-    public bool ReadsClientFirst => true;
-
     public async Task ExecuteAsync(ProxyConnection connection)
     {
         ConnectParseStatus status;

@@ -11,8 +11,6 @@ namespace Proxy.Forwarding;
 /// <summary>The Forward action: dial a target (load balanced, failing over), optionally send a PROXY header, relay.</summary>
 internal sealed partial class ForwardAction(TargetPool pool, ProxyHeaderVersion proxyHeader, ILogger logger) : IRouteAction
 {
-    public bool ReadsClientFirst => false;
-
     public TargetPool Pool => pool;
 
     public ProxyHeaderVersion ProxyHeader => proxyHeader;

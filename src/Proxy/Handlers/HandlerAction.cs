@@ -7,8 +7,6 @@ namespace Proxy.Handlers;
 /// <summary>The Handler action: hands the connection to a named <see cref="IConnectionRouteHandler"/>.</summary>
 internal sealed class HandlerAction(IConnectionRouteHandler handler) : IRouteAction
 {
-    public bool ReadsClientFirst => false;
-
     public async Task ExecuteAsync(ProxyConnection connection)
     {
         connection.Target = "handler:" + handler.Name;

@@ -9,8 +9,6 @@ namespace Proxy.Http;
 /// with the SNI's certificate, then HTTP/1.1 or HTTP/2), where YARP routes each request.</summary>
 internal sealed class HttpRouteAction(YarpRoute route, YarpCluster? cluster, ServerCertificate? certificate, string matchKey) : IHttpRouteAction
 {
-    public bool ReadsClientFirst => true;
-
     public ServerCertificate? Certificate => certificate;
 
     public YarpRoute YarpRoute => route;

@@ -17,8 +17,6 @@ internal sealed class RelayAction(YarpRoute route, ServerCertificate? certificat
     private readonly ConcurrentDictionary<string, int> _perToken = new(StringComparer.Ordinal);
     private int _tunnels;
 
-    public bool ReadsClientFirst => true;
-
     public ServerCertificate? Certificate => certificate;
 
     public YarpRoute YarpRoute => route;

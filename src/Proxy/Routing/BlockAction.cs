@@ -6,8 +6,6 @@ namespace Proxy.Routing;
 /// <summary>The Block action: close at once; counted and logged like every refusal.</summary>
 internal sealed class BlockAction : IRouteAction, IRouteActionFactory
 {
-    public bool ReadsClientFirst => false;
-
     public IReadOnlyCollection<string> Types { get; } = ["Block"];
 
     public Task ExecuteAsync(ProxyConnection connection)

@@ -13,8 +13,6 @@ internal sealed class Socks5Action(IEgress egress, UserDirectory users, bool all
 {
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
-    public bool ReadsClientFirst => true;
-
     public async Task ExecuteAsync(ProxyConnection connection)
     {
         Socks5Request? request;
