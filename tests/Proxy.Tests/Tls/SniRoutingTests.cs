@@ -24,12 +24,8 @@ public sealed class SniRoutingTests
     [Fact]
     public async Task Each_server_name_reaches_its_own_backend_with_that_backends_certificate()
     {
-        await using var db = new TlsBackend("db", DbName);
-        await using var web = new TlsBackend("web", WebName);
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Config(
-            Route("db", port, [DbName], db.Address),
-            Route("web", port, [WebName], web.Address)));
+        await using var pair = await DbAndWeb.StartAsync();
+        var (db, web, port, proxy) = (pair.Db, pair.Web, pair.Port, pair.Proxy);
 
         Assert.NotEqual(db.Certificate.Thumbprint, web.Certificate.Thumbprint);
         await AssertReachesAsync(port, DbName, db);
@@ -112,12 +108,8 @@ public sealed class SniRoutingTests
     [Fact]
     public async Task Client_hello_split_into_one_byte_writes_is_routed()
     {
-        await using var db = new TlsBackend("db", DbName);
-        await using var web = new TlsBackend("web", WebName);
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Config(
-            Route("db", port, [DbName], db.Address),
-            Route("web", port, [WebName], web.Address)));
+        await using var pair = await DbAndWeb.StartAsync();
+        var (db, web, port, proxy) = (pair.Db, pair.Web, pair.Port, pair.Proxy);
 
         OneByteWriteStream? splitter = null;
         await using var client = await TlsClient.OpenAsync(port);
@@ -134,12 +126,8 @@ public sealed class SniRoutingTests
     [Fact]
     public async Task Client_hello_larger_than_4_KiB_is_routed()
     {
-        await using var db = new TlsBackend("db", DbName);
-        await using var web = new TlsBackend("web", WebName);
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Config(
-            Route("db", port, [DbName], db.Address),
-            Route("web", port, [WebName], web.Address)));
+        await using var pair = await DbAndWeb.StartAsync();
+        var (db, web, port, proxy) = (pair.Db, pair.Web, pair.Port, pair.Proxy);
         var protocols = ManyProtocols(40);
         var hello = await ClientHelloCapture.CaptureAsync(DbName, protocols);
         Assert.True(hello.Length > 4096, $"The ClientHello is only {hello.Length} bytes.");
@@ -295,12 +283,8 @@ public sealed class SniRoutingTests
     [Fact]
     public async Task Openssl_s_client_handshakes_with_the_backend_through_the_proxy()
     {
-        await using var db = new TlsBackend("db", DbName);
-        await using var web = new TlsBackend("web", WebName);
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Config(
-            Route("db", port, [DbName], db.Address),
-            Route("web", port, [WebName], web.Address)));
+        await using var pair = await DbAndWeb.StartAsync();
+        var (db, web, port, proxy) = (pair.Db, pair.Web, pair.Port, pair.Proxy);
         var connect = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
 
         var (exitCode, output) = await RunOpenSslAsync("s_client", "-connect", connect, "-servername", DbName, "-brief");
@@ -424,6 +408,36 @@ public sealed class SniRoutingTests
         }
 
         return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>Two TLS backends behind one port, routed by SNI: the setup most of these tests share.</summary>
+    private sealed class DbAndWeb : IAsyncDisposable
+    {
+        private DbAndWeb(TlsBackend db, TlsBackend web, int port, ProxyTestHost proxy) => (Db, Web, Port, Proxy) = (db, web, port, proxy);
+
+        public TlsBackend Db { get; }
+
+        public TlsBackend Web { get; }
+
+        public int Port { get; }
+
+        public ProxyTestHost Proxy { get; }
+
+        public static async Task<DbAndWeb> StartAsync()
+        {
+            var db = new TlsBackend("db", DbName);
+            var web = new TlsBackend("web", WebName);
+            var port = TestClient.FreePort();
+            var proxy = await ProxyTestHost.StartAsync(Config(Route("db", port, [DbName], db.Address), Route("web", port, [WebName], web.Address)));
+            return new DbAndWeb(db, web, port, proxy);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Proxy.DisposeAsync();
+            await Web.DisposeAsync();
+            await Db.DisposeAsync();
+        }
     }
 
     private static object Config(params object[] routes) => new { BindAddress = "127.0.0.1", Routes = routes };
