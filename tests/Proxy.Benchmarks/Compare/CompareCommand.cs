@@ -44,19 +44,22 @@ internal static class CompareCommand
             new SocatContender(),
         ];
 
-        var throughput = options.Only is null or "throughput"
-            ? await new ThroughputBenchmark(options).RunAsync(contenders, cancellation.Token).ConfigureAwait(false)
-            : [];
-        // HAProxy once (its UDP row says it has none): the splice variant differs only in how it copies TCP.
-        var udp = options.Only is null or "udp"
-            ? await new UdpThroughputBenchmark(options).RunAsync([.. contenders.Where(c => c is not HaproxyContender { Splice: true })], cancellation.Token).ConfigureAwait(false)
-            : [];
-        var idle = options.Only is null or "idle"
-            ? await new IdleConnectionsBenchmark(options).RunAsync(contenders, cancellation.Token).ConfigureAwait(false)
-            : [];
+        // HAProxy once for UDP (its row says it has none): the splice variant differs only in how it copies TCP.
+        IMeasure[] measures =
+        [
+            new ThroughputBenchmark(options, contenders),
+            new UdpThroughputBenchmark(options, [.. contenders.Where(c => c is not HaproxyContender { Splice: true })]),
+            new IdleConnectionsBenchmark(options, contenders),
+        ];
+        var reports = new List<MeasureReport>();
+        foreach (var measure in CompareOptions.Measures.SelectMany(key => measures.Where(m => m.Key == key)).Where(m => options.Includes(m.Key)))
+        {
+            Console.WriteLine($"== {measure.Key}");
+            reports.Add(await measure.RunAsync(cancellation.Token).ConfigureAwait(false));
+        }
 
-        var report = MarkdownReport.Render(machine, options, started, clock.Elapsed, throughput, udp, idle);
-        var path = Path.Combine(RepositoryPaths.BenchmarkProject, "results", options.Only is null ? "latest.md" : $"latest-{options.Only}.md");
+        var report = MarkdownReport.Render(machine, options, started, clock.Elapsed, reports);
+        var path = Path.Combine(RepositoryPaths.BenchmarkProject, "results", options.ReportName);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllTextAsync(path, report, cancellation.Token).ConfigureAwait(false);
         Console.WriteLine();

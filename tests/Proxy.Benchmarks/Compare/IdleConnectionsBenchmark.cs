@@ -7,13 +7,64 @@ namespace Proxy.Benchmarks.Compare;
 /// <summary>Memory per idle forwarded connection: each contender forwards to a holding server (a child process) while
 /// the harness opens <see cref="CompareOptions.IdleConnections"/> connections and sends nothing. Reports the
 /// contender's resident memory (VmRSS over its processes) before and once the holder has them all.</summary>
-internal sealed class IdleConnectionsBenchmark(CompareOptions options)
+internal sealed class IdleConnectionsBenchmark(CompareOptions options, IReadOnlyList<Contender> contenders) : IMeasure
 {
+    /// <summary>The bar: at most 8 KiB per idle forwarded connection.</summary>
+    private const double BarBytesPerConnection = 8 * 1024;
+
     private const int WarmUpConnections = 200;
     private const int ConnectWorkers = 16;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
-    public async Task<List<IdleResult>> RunAsync(IReadOnlyList<Contender> contenders, CancellationToken cancellation)
+    public string Key => "idle";
+
+    public async Task<MeasureReport> RunAsync(CancellationToken cancellation)
+    {
+        var rows = await MeasureAllAsync(cancellation).ConfigureAwait(false);
+        var ours = rows.FirstOrDefault(r => r.Contender is ProxyContender && r.Error is null);
+        var peers = rows.Where(r => r.Contender.IsPeer && r.Error is null).ToList();
+        var bars = new List<BarCheck>();
+        if (ours is not null)
+        {
+            bars.Add(new BarCheck(
+                "≤ 8 KiB per idle forwarded connection", Kib(ours), "8.00 KiB (the bar)", BarBytesPerConnection / ours.BytesPerConnection));
+        }
+
+        return new MeasureReport(Render(rows, peers), bars);
+    }
+
+    private static string Kib(IdleResult row) =>
+        string.Create(CultureInfo.InvariantCulture, $"{row.BytesPerConnection / 1024:F2} KiB at {row.Connections:N0}");
+
+    private string Render(List<IdleResult> rows, List<IdleResult> peers)
+    {
+        var md = new System.Text.StringBuilder("## Memory per idle forwarded connection\n\n");
+        var limit = options.IdleConnections < CompareOptions.RequestedIdleConnections
+            ? $" (not {CompareOptions.RequestedIdleConnections:N0}: the open-file hard limit here is {FileLimits.Hard:N0}, no child can raise it, and each forwarded connection holds two descriptors in the contender)"
+            : "";
+        md.Append(CultureInfo.InvariantCulture, $"{options.IdleConnections:N0} connections opened and held idle{limit}; resident memory (VmRSS, all the contender's processes) ")
+            .Append("after a warm-up of 200 connections, then with all of them held. Lower is better; socat (a process per connection) is not measured.\n\n");
+        var best = peers.Count > 0 ? peers.Min(r => r.BytesPerConnection) : double.NaN;
+        var table = new MarkdownTable("Contender", "Connections", "RSS before", "RSS held", "KiB per connection", "vs best peer", "Descriptors before");
+        foreach (var row in rows)
+        {
+            if (row.Error is not null && row.Connections == 0)
+            {
+                table.Failed(row.Contender.Name, row.Error);
+                continue;
+            }
+
+            var note = row.Error is null ? "" : $" ({row.Error})";
+            table.Row(
+                row.Contender.Name, row.Connections.ToString("N0", CultureInfo.InvariantCulture) + note, MarkdownTable.Mib(row.RssBeforeBytes),
+                MarkdownTable.Mib(row.RssHeldBytes), MarkdownTable.Number(row.BytesPerConnection / 1024, "F2"),
+                MarkdownTable.Ratio(row.BytesPerConnection, best), row.DescriptorsBefore.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return md.Append(table).Append('\n').ToString();
+    }
+
+    private async Task<List<IdleResult>> MeasureAllAsync(CancellationToken cancellation)
     {
         var results = new List<IdleResult>();
         var holdPort = LoopbackPorts.Free();

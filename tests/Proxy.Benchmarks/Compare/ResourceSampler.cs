@@ -3,30 +3,31 @@ using System.Diagnostics;
 namespace Proxy.Benchmarks.Compare;
 
 /// <summary>Measures a contender over one run: its CPU share (CPU seconds per wall second, 1.0 = one whole core)
-/// from /proc/PID/stat, and its peak resident memory (VmHWM summed over its processes, sampled every 250 ms).</summary>
+/// from /proc/PID/stat, and its peak resident memory (VmHWM summed over its processes, sampled every 250 ms); summed
+/// over every root given (a relay is two proxy processes).</summary>
 internal sealed class ResourceSampler : IAsyncDisposable
 {
-    private readonly int _root;
+    private readonly int[] _roots;
     private readonly long _startTicks;
     private readonly long _startTimestamp;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _peakBytes;
 
-    private ResourceSampler(int root)
+    private ResourceSampler(int[] roots)
     {
-        _root = root;
-        _startTicks = ProcessTree.CpuTicks(root);
+        _roots = roots;
+        _startTicks = roots.Sum(ProcessTree.CpuTicks);
         _startTimestamp = Stopwatch.GetTimestamp();
         _loop = SampleAsync();
     }
 
-    public static ResourceSampler Start(int root) => new(root);
+    public static ResourceSampler Start(params int[] roots) => new(roots);
 
     /// <summary>CPU share since the start and the peak memory seen.</summary>
     public async Task<(double CpuShare, long PeakBytes)> StopAsync()
     {
-        var ticks = ProcessTree.CpuTicks(_root) - _startTicks;
+        var ticks = _roots.Sum(ProcessTree.CpuTicks) - _startTicks;
         var seconds = Stopwatch.GetElapsedTime(_startTimestamp).TotalSeconds;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
@@ -58,7 +59,7 @@ internal sealed class ResourceSampler : IAsyncDisposable
 
     private void Sample()
     {
-        var bytes = ProcessTree.SumStatusBytes(_root, "VmHWM");
+        var bytes = _roots.Sum(root => ProcessTree.SumStatusBytes(root, "VmHWM"));
         if (bytes > Interlocked.Read(ref _peakBytes))
         {
             Interlocked.Exchange(ref _peakBytes, bytes);

@@ -4,13 +4,39 @@ using System.Text.Json;
 namespace Proxy.Benchmarks.Compare;
 
 /// <summary>TCP forward throughput: iperf3 (server and client on the load core) through each contender (on the proxy
-/// core). Each contender is warmed with a bidirectional run, then every case runs <see cref="CompareOptions.Runs"/>
-/// times while its CPU share and peak memory are sampled.</summary>
-internal sealed class ThroughputBenchmark(CompareOptions options)
+/// core). Each contender is warmed with bidirectional runs until steady, then every case runs
+/// <see cref="CompareOptions.Runs"/> times while its CPU share and peak memory are sampled.</summary>
+internal sealed class ThroughputBenchmark(CompareOptions options, IReadOnlyList<Contender> contenders) : IMeasure
 {
-    public async Task<List<ThroughputResult>> RunAsync(IReadOnlyList<Contender> contenders, CancellationToken cancellation)
+    public string Key => "throughput";
+
+    public async Task<MeasureReport> RunAsync(CancellationToken cancellation)
     {
-        var perContender = options.WarmUp + (ThroughputCase.All.Count * options.Runs * (options.Duration + TimeSpan.FromSeconds(30)));
+        var results = await MeasureAllAsync(cancellation).ConfigureAwait(false);
+        var md = new System.Text.StringBuilder();
+        var bars = new List<BarCheck>();
+        foreach (var group in results.GroupBy(r => r.Case))
+        {
+            md.Append(Render(group.Key, [.. group]));
+            var ours = group.FirstOrDefault(r => r.Contender is ProxyContender);
+            var splice = group.FirstOrDefault(r => r.Contender is HaproxyContender { Splice: true });
+            if (ours is not null && splice is not null)
+            {
+                bars.Add(new BarCheck(
+                    $"TCP forward, {group.Key.Title} ≥ HAProxy with splice",
+                    Gbps(ours), $"{Gbps(splice)} (HAProxy splice)", ours.MedianGbps / splice.MedianGbps));
+            }
+        }
+
+        return new MeasureReport(md.ToString(), bars);
+    }
+
+    private static string Gbps(ThroughputResult result) =>
+        result.Error is null ? string.Create(CultureInfo.InvariantCulture, $"{result.MedianGbps:F2} Gbit/s") : "failed";
+
+    private async Task<List<ThroughputResult>> MeasureAllAsync(CancellationToken cancellation)
+    {
+        var perContender = options.MaxWarmUp + (ThroughputCase.All.Count * options.Runs * (options.Duration + TimeSpan.FromSeconds(30)));
         var results = new List<ThroughputResult>();
         var iperfPort = LoopbackPorts.Free();
         await using var server = Pinned.Start(
@@ -28,10 +54,12 @@ internal sealed class ThroughputBenchmark(CompareOptions options)
                 await using var running = await contender.StartAsync(iperfPort, 1000, perContender + TimeSpan.FromMinutes(2), cancellation).ConfigureAwait(false);
 
                 // Warm both directions at once: the two copy loops are different code, each must reach its final tier.
-                await IperfAsync(running.Port, options.WarmUp, ["--bidir", "-P", "2"], cancellation).ConfigureAwait(false);
+                var warm = await SteadyWarmUp.RunAsync(
+                    contender.Name, options, (time, token) => IperfAsync(running.Port, time, ["--bidir", "-P", "2"], token), cancellation)
+                    .ConfigureAwait(false);
                 foreach (var shape in ThroughputCase.All)
                 {
-                    results.Add(await MeasureAsync(contender, running, shape, cancellation).ConfigureAwait(false));
+                    results.Add(await MeasureAsync(contender, running, shape, cancellation).ConfigureAwait(false) with { WarmUp = warm });
                 }
             }
             catch (Exception ex) when (ex is InvalidOperationException or IOException or JsonException)
@@ -46,39 +74,48 @@ internal sealed class ThroughputBenchmark(CompareOptions options)
 
     private async Task<ThroughputResult> MeasureAsync(Contender contender, RunningContender running, ThroughputCase shape, CancellationToken cancellation)
     {
-        var gbps = new List<double>();
-        var cpu = new List<double>();
-        var load = new List<double>();
-        long peak = 0;
         string[] extra = shape.Reverse ? ["-P", Text(shape.Streams), "-R"] : ["-P", Text(shape.Streams)];
+        var runs = new List<SampledRun<double>>();
         for (var run = 0; run < options.Runs; run++)
         {
-            var sampler = running.Process is null ? null : ResourceSampler.Start(running.Process.Pid);
-            var loadCore = CoreLoad.Start(Pinned.LoadCore);
-            try
-            {
-                var bitsPerSecond = await IperfAsync(running.Port, options.Duration, extra, cancellation).ConfigureAwait(false);
-                gbps.Add(bitsPerSecond / 1e9);
-                load.Add(loadCore.Stop());
-                if (sampler is not null)
-                {
-                    var (share, peakBytes) = await sampler.StopAsync().ConfigureAwait(false);
-                    cpu.Add(share);
-                    peak = Math.Max(peak, peakBytes);
-                }
-            }
-            finally
-            {
-                if (sampler is not null)
-                {
-                    await sampler.DisposeAsync().ConfigureAwait(false);
-                }
-            }
+            runs.Add(await SampledRun.MeasureAsync(running, () => IperfAsync(running.Port, options.Duration, extra, cancellation)).ConfigureAwait(false));
         }
 
-        var result = new ThroughputResult(contender, shape, gbps, cpu, load, peak, null);
+        var result = new ThroughputResult(
+            contender, shape, [.. runs.Select(r => r.Value / 1e9)], [.. runs.Select(r => r.CpuShare).Where(double.IsFinite)],
+            [.. runs.Select(r => r.LoadCoreBusy)], SampledRun.PeakRss(runs), null);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shape.Title}: {result.MedianGbps:F2} Gbit/s, cpu {result.MedianCpu:F2}, load core {result.MedianLoadCoreBusy:F2}"));
         return result;
+    }
+
+    private static string Render(ThroughputCase shape, List<ThroughputResult> rows)
+    {
+        var md = new System.Text.StringBuilder();
+        md.Append(CultureInfo.InvariantCulture, $"## TCP forward throughput: {shape.Title}\n\n");
+        md.Append("iperf3 through a Forward route (this proxy) or its equivalent; Gbit/s received, median. Higher is better. "
+            + "Gbit/s per proxy core = Gbit/s / CPU share. A load core near 1.00 means iperf3 itself was the limit, "
+            + "so compare the per-core figure there. Warm-up: `iperf3 --bidir -P 2` in 5 s slices until steady.\n\n");
+        var peers = rows.Where(r => r.Contender.IsPeer && r.Error is null).ToList();
+        var bestGbps = peers.Count > 0 ? peers.Max(r => r.MedianGbps) : double.NaN;
+        var bestPerCore = peers.Count > 0 ? peers.Max(r => r.GbpsPerCore) : double.NaN;
+        var table = new MarkdownTable(
+            "Contender", "Gbit/s", "vs best peer", "CPU share", "Gbit/s per proxy core", "per core vs best peer", "Load core busy", "Peak RSS", "Warm-up", "<Runs");
+        foreach (var row in rows)
+        {
+            if (row.Error is not null)
+            {
+                table.Failed(row.Contender.Name, row.Error);
+                continue;
+            }
+
+            table.Row(
+                row.Contender.Name, MarkdownTable.Number(row.MedianGbps, "F2"), MarkdownTable.Ratio(row.MedianGbps, bestGbps),
+                MarkdownTable.Number(row.MedianCpu, "F2"), MarkdownTable.Number(row.GbpsPerCore, "F2"), MarkdownTable.Ratio(row.GbpsPerCore, bestPerCore),
+                MarkdownTable.Number(row.MedianLoadCoreBusy, "F2"), MarkdownTable.Mib(row.PeakRssBytes), row.WarmUp?.Short ?? "–",
+                MarkdownTable.Runs(row.Gbps, "F2"));
+        }
+
+        return md.Append(table).Append('\n').ToString();
     }
 
     /// <summary>One iperf3 client run on the load core; the bits per second the receiver got.</summary>

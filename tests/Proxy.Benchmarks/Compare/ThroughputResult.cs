@@ -4,6 +4,9 @@ namespace Proxy.Benchmarks.Compare;
 internal sealed record ThroughputResult(
     Contender Contender, ThroughputCase Case, IReadOnlyList<double> Gbps, IReadOnlyList<double> CpuShares, IReadOnlyList<double> LoadCoreBusy, long PeakRssBytes, string? Error)
 {
+    /// <summary>How the contender was warmed before its runs.</summary>
+    public WarmUpResult? WarmUp { get; init; }
+
     public double MedianGbps => Statistics.Median(Gbps);
 
     /// <summary>NaN for the direct route, which has no process to measure.</summary>

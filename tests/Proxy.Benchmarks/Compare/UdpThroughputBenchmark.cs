@@ -9,11 +9,25 @@ namespace Proxy.Benchmarks.Compare;
 /// <see cref="CompareOptions.Runs"/> times while its CPU share and peak memory are sampled. The figures are what the
 /// iperf3 server received (<c>end.sum_received.bits_per_second</c>; in iperf3 3.12 <c>end.sum</c> is the sender's) and
 /// the datagrams lost between client and server (<c>lost_percent</c>: sequence gaps the server counted).</summary>
-internal sealed class UdpThroughputBenchmark(CompareOptions options)
+internal sealed class UdpThroughputBenchmark(CompareOptions options, IReadOnlyList<Contender> contenders) : IMeasure
 {
-    public async Task<List<UdpResult>> RunAsync(IReadOnlyList<Contender> contenders, CancellationToken cancellation)
+    public string Key => "udp";
+
+    public async Task<MeasureReport> RunAsync(CancellationToken cancellation)
     {
-        var perContender = options.WarmUp + (UdpCase.All.Count * options.Runs * (options.Duration + TimeSpan.FromSeconds(30)));
+        var results = await MeasureAllAsync(cancellation).ConfigureAwait(false);
+        var md = new System.Text.StringBuilder();
+        foreach (var group in results.GroupBy(r => r.Case))
+        {
+            md.Append(Render(group.Key, [.. group]));
+        }
+
+        return new MeasureReport(md.ToString(), []);
+    }
+
+    private async Task<List<UdpResult>> MeasureAllAsync(CancellationToken cancellation)
+    {
+        var perContender = options.MaxWarmUp + (UdpCase.All.Count * options.Runs * (options.Duration + TimeSpan.FromSeconds(30)));
         var results = new List<UdpResult>();
         var iperfPort = LoopbackPorts.FreeForTcpAndUdp();
         await using var server = Pinned.Start(
@@ -38,7 +52,11 @@ internal sealed class UdpThroughputBenchmark(CompareOptions options)
                 await using var running = await contender.StartTcpAndUdpAsync(iperfPort, perContender + TimeSpan.FromMinutes(2), cancellation).ConfigureAwait(false);
 
                 // Only client → target carries data, so one warm-up run of the first shape reaches the final tier.
-                await Iperf3Client.RunAsync(running.Port, options.WarmUp, UdpCase.All[0].IperfArguments, cancellation).ConfigureAwait(false);
+                await SteadyWarmUp.RunAsync(
+                    contender.Name, options,
+                    async (time, token) => (await Iperf3Client.RunAsync(running.Port, time, UdpCase.All[0].IperfArguments, token).ConfigureAwait(false))
+                        .GetProperty("sum_received").GetProperty("bits_per_second").GetDouble(),
+                    cancellation).ConfigureAwait(false);
                 foreach (var shape in UdpCase.All)
                 {
                     results.Add(await MeasureAsync(contender, running, shape, cancellation).ConfigureAwait(false));
@@ -64,35 +82,57 @@ internal sealed class UdpThroughputBenchmark(CompareOptions options)
         long peak = 0;
         for (var run = 0; run < options.Runs; run++)
         {
-            var sampler = running.Process is null ? null : ResourceSampler.Start(running.Process.Pid);
-            var loadCore = CoreLoad.Start(Pinned.LoadCore);
-            try
+            var sample = await SampledRun.MeasureAsync(
+                running, () => Iperf3Client.RunAsync(running.Port, options.Duration, shape.IperfArguments, cancellation)).ConfigureAwait(false);
+            var end = sample.Value;
+            load.Add(sample.LoadCoreBusy);
+            var receiver = end.GetProperty("sum_received");
+            received.Add(receiver.GetProperty("bits_per_second").GetDouble() / 1e9);
+            sent.Add(end.GetProperty("sum_sent").GetProperty("bits_per_second").GetDouble() / 1e9);
+            lost.Add((receiver.TryGetProperty("lost_percent", out var percent) ? percent : end.GetProperty("sum").GetProperty("lost_percent")).GetDouble());
+            if (double.IsFinite(sample.CpuShare))
             {
-                var end = await Iperf3Client.RunAsync(running.Port, options.Duration, shape.IperfArguments, cancellation).ConfigureAwait(false);
-                load.Add(loadCore.Stop());
-                var receiver = end.GetProperty("sum_received");
-                received.Add(receiver.GetProperty("bits_per_second").GetDouble() / 1e9);
-                sent.Add(end.GetProperty("sum_sent").GetProperty("bits_per_second").GetDouble() / 1e9);
-                lost.Add((receiver.TryGetProperty("lost_percent", out var percent) ? percent : end.GetProperty("sum").GetProperty("lost_percent")).GetDouble());
-                if (sampler is not null)
-                {
-                    var (share, peakBytes) = await sampler.StopAsync().ConfigureAwait(false);
-                    cpu.Add(share);
-                    peak = Math.Max(peak, peakBytes);
-                }
+                cpu.Add(sample.CpuShare);
             }
-            finally
-            {
-                if (sampler is not null)
-                {
-                    await sampler.DisposeAsync().ConfigureAwait(false);
-                }
-            }
+
+            peak = Math.Max(peak, sample.PeakRssBytes);
         }
 
         var result = new UdpResult(contender, shape, received, sent, lost, cpu, load, peak, null);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {shape.Title}: {result.MedianReceivedGbps:F2} Gbit/s received of {result.MedianSentGbps:F2} sent, lost {result.MedianLostPercent:F1} %, cpu {result.MedianCpu:F2}, load core {result.MedianLoadCoreBusy:F2}"));
         return result;
+    }
+
+    private static string Render(UdpCase shape, List<UdpResult> rows)
+    {
+        var md = new System.Text.StringBuilder();
+        md.Append(CultureInfo.InvariantCulture, $"## UDP forward throughput: {shape.Title}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"`iperf3 -u -b 0 -l {shape.DatagramBytes}`, one stream, client → target, through a UDP route plus a TCP Forward route on the same ")
+            .Append("port (iperf3's control connection) or the peer's equivalent. Received = what the iperf3 server got (`end.sum_received`), ")
+            .Append("median; higher is better. `-b 0` sends as fast as the client can, so datagrams are lost wherever a socket buffer ")
+            .Append("overflows, on the direct route too: lost % is the server's count of sequence gaps. Gbit/s per proxy core = received / CPU share.\n\n");
+        var peers = rows.Where(r => r.Contender.IsPeer && r.Error is null).ToList();
+        var bestGbps = peers.Count > 0 ? peers.Max(r => r.MedianReceivedGbps) : double.NaN;
+        var bestPerCore = peers.Count > 0 ? peers.Max(r => r.GbpsPerCore) : double.NaN;
+        var table = new MarkdownTable(
+            "Contender", "Received Gbit/s", "vs best peer", "Sent Gbit/s", "Lost %", "CPU share", "Gbit/s per proxy core", "per core vs best peer",
+            "Load core busy", "Peak RSS", "<Runs (received)");
+        foreach (var row in rows)
+        {
+            if (row.Error is not null)
+            {
+                table.Row(row.Contender.Name, (row.Unsupported ? "" : "failed: ") + row.Error);
+                continue;
+            }
+
+            table.Row(
+                row.Contender.Name, MarkdownTable.Number(row.MedianReceivedGbps, "F2"), MarkdownTable.Ratio(row.MedianReceivedGbps, bestGbps),
+                MarkdownTable.Number(row.MedianSentGbps, "F2"), MarkdownTable.Number(row.MedianLostPercent, "F1"), MarkdownTable.Number(row.MedianCpu, "F2"),
+                MarkdownTable.Number(row.GbpsPerCore, "F2"), MarkdownTable.Ratio(row.GbpsPerCore, bestPerCore), MarkdownTable.Number(row.MedianLoadCoreBusy, "F2"),
+                MarkdownTable.Mib(row.PeakRssBytes), MarkdownTable.Runs(row.ReceivedGbps, "F2"));
+        }
+
+        return md.Append(table).Append('\n').ToString();
     }
 }
