@@ -14,9 +14,11 @@ internal sealed class SoakBenchmark(CompareOptions options) : IMeasure
 {
     private const double AllowedGrowth = 0.05;
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan Phase = TimeSpan.FromSeconds(20);
 
     public string Key => "soak";
+
+    /// <summary>20 s a phase; shorter in a short (quick) soak, so it still cycles through every shape.</summary>
+    private TimeSpan Phase => TimeSpan.FromSeconds(Math.Clamp(options.Soak.TotalSeconds / 30, 3, 20));
 
     public async Task<MeasureReport> RunAsync(CancellationToken cancellation)
     {
