@@ -27,7 +27,9 @@ internal abstract class Contender
     /// proxy core, and returns once it listens on both. Only called when <see cref="UdpUnsupported"/> is null.</summary>
     public abstract Task<RunningContender> StartTcpAndUdpAsync(int targetPort, TimeSpan lifetime, CancellationToken cancellation);
 
-    protected static async Task<RunningContender> WaitReadyAsync(
+    /// <summary>Wraps a started process as a <see cref="RunningContender"/> once it listens on <paramref name="port"/>;
+    /// kills it and throws when it does not within 30 s (shared with the HTTP contenders).</summary>
+    internal static async Task<RunningContender> WaitReadyAsync(
         string name, int port, ExternalProcess process, DirectoryInfo? workDirectory, CancellationToken cancellation, bool udp = false)
     {
         var running = new RunningContender(port, process, workDirectory);
@@ -42,5 +44,6 @@ internal abstract class Contender
         return running;
     }
 
-    protected static DirectoryInfo NewWorkDirectory(string name) => Directory.CreateTempSubdirectory($"proxy-bench-{name}-");
+    /// <summary>A temporary folder for a contender's configuration, deleted when it stops.</summary>
+    internal static DirectoryInfo NewWorkDirectory(string name) => Directory.CreateTempSubdirectory($"proxy-bench-{name}-");
 }
