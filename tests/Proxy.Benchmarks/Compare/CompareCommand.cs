@@ -51,6 +51,7 @@ internal static class CompareCommand
             new UdpThroughputBenchmark(options, [.. contenders.Where(c => c is not HaproxyContender { Splice: true })]),
             new IdleConnectionsBenchmark(options, contenders),
             new ConnectionRateBenchmark(options, contenders),
+            new LatencyBenchmark(options, contenders),
         ];
         var reports = new List<MeasureReport>();
         foreach (var measure in CompareOptions.Measures.SelectMany(key => measures.Where(m => m.Key == key)).Where(m => options.Includes(m.Key)))
