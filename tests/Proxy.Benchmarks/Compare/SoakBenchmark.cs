@@ -141,7 +141,7 @@ internal sealed class SoakBenchmark(CompareOptions options) : IMeasure
         var second = soak.Samples.Where(s => s.At > half).Select(s => s.Rss).DefaultIfEmpty().Max();
         var growth = first > 0 ? ((double)second / first) - 1 : double.NaN;
         var md = new StringBuilder("## Soak: memory under a changing load\n\n");
-        md.Append(CultureInfo.InvariantCulture, $"This proxy for {options.Soak.TotalMinutes:F1} min, cycling 20 s phases: `iperf3 --bidir -P 4` through a ")
+        md.Append(CultureInfo.InvariantCulture, $"This proxy for {options.Soak.TotalMinutes:F1} min, cycling {Phase.TotalSeconds:F0} s phases: `iperf3 --bidir -P 4` through a ")
             .Append("Forward route, `wrk -c32 -H 'Connection: close'` through a Forward route to nginx, `wrk -c64` keep-alive through a YARP ")
             .Append("route to nginx. Resident memory (VmRSS) sampled every 5 s. No growth = the second half's peak within 5 % of the first half's, ")
             .Append("and no connection left open after the load (`proxy_connections_active` on /metrics).\n\n");
