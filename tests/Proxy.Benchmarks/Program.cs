@@ -7,6 +7,7 @@ return args switch
     ["micro", .. var rest] => MicroCommand.Run(rest),
     ["compare", .. var rest] => await CompareCommand.RunAsync(rest).ConfigureAwait(false),
     ["hold", .. var rest] => await HoldServer.RunAsync(rest).ConfigureAwait(false),
+    ["handshakes", .. var rest] => await HandshakeLoad.RunAsync(rest).ConfigureAwait(false),
     _ => Usage(),
 };
 
