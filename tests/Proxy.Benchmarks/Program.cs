@@ -8,6 +8,7 @@ return args switch
     ["compare", .. var rest] => await CompareCommand.RunAsync(rest).ConfigureAwait(false),
     ["hold", .. var rest] => await HoldServer.RunAsync(rest).ConfigureAwait(false),
     ["handshakes", .. var rest] => await HandshakeLoad.RunAsync(rest).ConfigureAwait(false),
+    ["tunnels", .. var rest] => await TunnelLoad.RunAsync(rest).ConfigureAwait(false),
     _ => Usage(),
 };
 

@@ -54,6 +54,7 @@ internal static class CompareCommand
             new LatencyBenchmark(options, contenders),
             new HttpBenchmark(options, [new DirectHttpContender(), new ProxyHttpContender(), new NginxProxyPassContender(), new HaproxyHttpContender()]),
             new SniRoutingBenchmark(options),
+            new TunnelBenchmark(options),
         ];
         var reports = new List<MeasureReport>();
         foreach (var measure in CompareOptions.Measures.SelectMany(key => measures.Where(m => m.Key == key)).Where(m => options.Includes(m.Key)))
