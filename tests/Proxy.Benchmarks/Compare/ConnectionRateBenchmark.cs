@@ -39,7 +39,7 @@ internal sealed class ConnectionRateBenchmark(CompareOptions options, IReadOnlyL
                 "Connections/s ≥ nginx stream", Rate(ours, ours.RequestsPerSecond), $"{Rate(nginx, nginx.RequestsPerSecond)} (nginx stream)",
                 ours.RequestsPerSecond / nginx.RequestsPerSecond));
             bars.Add(new BarCheck(
-                "Connections/s per proxy core ≥ nginx stream (per core)", Rate(ours, ours.PerCore) + " per core",
+                "Connections/s per proxy core ≥ nginx stream", Rate(ours, ours.PerCore) + " per core",
                 $"{Rate(nginx, nginx.PerCore)} per core (nginx stream)", ours.PerCore / nginx.PerCore));
         }
 
