@@ -1,31 +1,64 @@
 namespace Proxy.Forwarding;
 
-/// <summary>Cancels a relay after a period with no bytes in either direction. Activity costs one volatile write per
-/// read; the timer re-arms itself for the remainder instead of being reset on every read.</summary>
+/// <summary>Cancels a relay after a period with no bytes in either direction, or when its connection is asked to close
+/// (server shutdown). Activity costs one volatile write per read. No timer and no linked token per relay: every live
+/// IdleTimer sits in one intrusive list that one process-wide timer sweeps every <see cref="SweepInterval"/> (as
+/// HAProxy and nginx keep one timer tree, not a timer per connection), so an idle relay holds one small object and
+/// its token source, and a timeout fires within one sweep interval of its deadline.</summary>
 internal sealed class IdleTimer : IDisposable
 {
-    private readonly CancellationTokenSource _cts;
-    private readonly ITimer _timer;
+    /// <summary>How often the sweep runs: the resolution of idle timeouts and of noticing shutdown.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(100);
+
+    private static readonly Lock ListLock = new();
+    private static IdleTimer? s_head;
+    private static int s_count;
+    private static ITimer? s_sweeper;
+
+    private readonly CancellationTokenSource _cts = new();
+    private readonly CancellationToken _shutdown;
     private readonly long _timeoutMs;
     private long _lastActivity;
+    private IdleTimer? _previous;
+    private IdleTimer? _next;
+    private bool _listed;
 
-    public IdleTimer(TimeSpan timeout, CancellationToken linked)
+    public IdleTimer(TimeSpan timeout, CancellationToken shutdown)
     {
         _timeoutMs = (long)timeout.TotalMilliseconds;
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(linked);
+        _shutdown = shutdown;
         _lastActivity = Environment.TickCount64;
-        _timer = TimeProvider.System.CreateTimer(static s => ((IdleTimer)s!).OnTick(), this, timeout, Timeout.InfiniteTimeSpan);
+        if (shutdown.IsCancellationRequested)
+        {
+            _cts.Cancel();
+            return;
+        }
+
+        Add(this);
     }
 
-    /// <summary>Cancelled on idle timeout, on <see cref="Cancel"/>, or when the linked token is.</summary>
+    /// <summary>Cancelled on idle timeout, on <see cref="Cancel"/>, or once the shutdown token is.</summary>
     public CancellationToken Token => _cts.Token;
 
     public bool TimedOut { get; private set; }
+
+    /// <summary>Relays being watched now (for tests and diagnostics).</summary>
+    internal static int Watched
+    {
+        get
+        {
+            lock (ListLock)
+            {
+                return s_count;
+            }
+        }
+    }
 
     public void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
 
     public void Cancel()
     {
+        Remove(this);
         try
         {
             _cts.Cancel();
@@ -37,26 +70,82 @@ internal sealed class IdleTimer : IDisposable
 
     public void Dispose()
     {
-        _timer.Dispose();
+        Remove(this);
         _cts.Dispose();
     }
 
-    private void OnTick()
+    private static void Add(IdleTimer timer)
     {
-        var idle = Environment.TickCount64 - Volatile.Read(ref _lastActivity);
-        if (idle >= _timeoutMs)
+        lock (ListLock)
         {
-            TimedOut = true;
-            Cancel();
+            timer._next = s_head;
+            if (s_head is not null)
+            {
+                s_head._previous = timer;
+            }
+
+            s_head = timer;
+            timer._listed = true;
+            s_count++;
+            s_sweeper ??= TimeProvider.System.CreateTimer(static _ => Sweep(), null, SweepInterval, SweepInterval);
+        }
+    }
+
+    private static void Remove(IdleTimer timer)
+    {
+        lock (ListLock)
+        {
+            if (!timer._listed)
+            {
+                return;
+            }
+
+            if (timer._previous is not null)
+            {
+                timer._previous._next = timer._next;
+            }
+            else
+            {
+                s_head = timer._next;
+            }
+
+            if (timer._next is not null)
+            {
+                timer._next._previous = timer._previous;
+            }
+
+            timer._previous = timer._next = null;
+            timer._listed = false;
+            s_count--;
+        }
+    }
+
+    /// <summary>Collects the relays that are due under the lock, and cancels them outside it (a cancellation runs the
+    /// relay's callbacks, which may remove other timers).</summary>
+    private static void Sweep()
+    {
+        var now = Environment.TickCount64;
+        List<IdleTimer>? due = null;
+        lock (ListLock)
+        {
+            for (var timer = s_head; timer is not null; timer = timer._next)
+            {
+                if (timer._shutdown.IsCancellationRequested || now - Volatile.Read(ref timer._lastActivity) >= timer._timeoutMs)
+                {
+                    (due ??= []).Add(timer);
+                }
+            }
+        }
+
+        if (due is null)
+        {
             return;
         }
 
-        try
+        foreach (var timer in due)
         {
-            _timer.Change(TimeSpan.FromMilliseconds(_timeoutMs - idle), Timeout.InfiniteTimeSpan);
-        }
-        catch (ObjectDisposedException)
-        {
+            timer.TimedOut = !timer._shutdown.IsCancellationRequested;
+            timer.Cancel();
         }
     }
 }

@@ -27,12 +27,8 @@ internal static class TcpRelay
             ? SocketToSocketAsync(target, clientSocket, connection, idle)
             : SocketToPipeAsync(target, context.Transport.Output, connection, idle);
 
-        var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
-        if (first.Result != CopyResult.Completed)
-        {
-            idle.Cancel();
-        }
-
+        // Each direction cancels the other when it ends any other way than completing (see Ended), so no WhenAny is
+        // needed: awaiting both in turn allocates nothing that lives as long as the connection.
         var up = await upstream.ConfigureAwait(false);
         var down = await downstream.ConfigureAwait(false);
 
@@ -66,11 +62,11 @@ internal static class TcpRelay
             }
             catch (OperationCanceledException)
             {
-                return CopyResult.Canceled;
+                return Ended(idle, CopyResult.Canceled);
             }
             catch (Exception)
             {
-                return CopyResult.SourceFailed;
+                return Ended(idle, CopyResult.SourceFailed);
             }
 
             var buffer = result.Buffer;
@@ -81,7 +77,7 @@ internal static class TcpRelay
                 if (sent != CopyResult.Completed)
                 {
                     input.AdvanceTo(buffer.Start);
-                    return sent;
+                    return Ended(idle, sent);
                 }
 
                 Interlocked.Add(ref connection.BytesFromClient, buffer.Length);
@@ -90,14 +86,14 @@ internal static class TcpRelay
             input.AdvanceTo(buffer.End);
             if (result.IsCompleted)
             {
-                return Shutdown(target) ? CopyResult.Completed : CopyResult.DestinationFailed;
+                return Ended(idle, Shutdown(target) ? CopyResult.Completed : CopyResult.DestinationFailed);
             }
 
             // A peek's deadline can fire just as it finishes; its CancelPendingRead then surfaces here once. Only our
             // own cancellation ends the copy.
             if (result.IsCanceled && token.IsCancellationRequested)
             {
-                return CopyResult.Canceled;
+                return Ended(idle, CopyResult.Canceled);
             }
         }
     }
@@ -176,7 +172,7 @@ internal static class TcpRelay
                 var read = await source.ReceiveAsync(buffer, SocketFlags.None, token).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return Shutdown(client) ? CopyResult.Completed : CopyResult.DestinationFailed;
+                    return Ended(idle, Shutdown(client) ? CopyResult.Completed : CopyResult.DestinationFailed);
                 }
 
                 idle.Touch();
@@ -186,7 +182,7 @@ internal static class TcpRelay
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
-                    return CopyResult.DestinationFailed;
+                    return Ended(idle, CopyResult.DestinationFailed);
                 }
 
                 Interlocked.Add(ref connection.BytesToClient, read);
@@ -194,11 +190,11 @@ internal static class TcpRelay
         }
         catch (OperationCanceledException)
         {
-            return CopyResult.Canceled;
+            return Ended(idle, CopyResult.Canceled);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            return CopyResult.SourceFailed;
+            return Ended(idle, CopyResult.SourceFailed);
         }
         finally
         {
@@ -223,7 +219,7 @@ internal static class TcpRelay
                 if (read == 0)
                 {
                     await output.CompleteAsync().ConfigureAwait(false);
-                    return CopyResult.Completed;
+                    return Ended(idle, CopyResult.Completed);
                 }
 
                 idle.Touch();
@@ -232,18 +228,29 @@ internal static class TcpRelay
                 Interlocked.Add(ref connection.BytesToClient, read);
                 if (flush.IsCompleted)
                 {
-                    return CopyResult.DestinationFailed;
+                    return Ended(idle, CopyResult.DestinationFailed);
                 }
             }
         }
         catch (OperationCanceledException)
         {
-            return CopyResult.Canceled;
+            return Ended(idle, CopyResult.Canceled);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            return CopyResult.SourceFailed;
+            return Ended(idle, CopyResult.SourceFailed);
         }
+    }
+
+    /// <summary>A direction that ends any other way than completing stops the other one too.</summary>
+    private static CopyResult Ended(IdleTimer idle, CopyResult result)
+    {
+        if (result != CopyResult.Completed)
+        {
+            idle.Cancel();
+        }
+
+        return result;
     }
 
     /// <summary>Half-closes a socket (sends FIN); false if it is already gone.</summary>
