@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Proxy.Hosting;
 
+RuntimeTuning.ApplyToProcess();
 try
 {
     var app = await ProxyHost.BuildAsync(ProxyHost.CreateBuilder(new WebApplicationOptions { Args = args }));

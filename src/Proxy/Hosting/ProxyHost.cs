@@ -31,6 +31,7 @@ public static class ProxyHost
         builder.Logging.AddSerilog(serilog.CreateLogger(), dispose: true);
 
         builder.Services.AddProxy();
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = RuntimeTuning.InlineCompletions);
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             var services = kestrel.ApplicationServices;
@@ -69,6 +70,7 @@ public static class ProxyHost
                 throw new ProxyConfigurationException(errors);
             }
 
+            RuntimeTuning.LogScheduling(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Hosting"));
             return app;
         }
         catch (ProxyConfigurationException)
