@@ -50,6 +50,7 @@ internal static class CompareCommand
             new ThroughputBenchmark(options, contenders),
             new UdpThroughputBenchmark(options, [.. contenders.Where(c => c is not HaproxyContender { Splice: true })]),
             new IdleConnectionsBenchmark(options, contenders),
+            new SoakBenchmark(options),
             new ConnectionRateBenchmark(options, contenders),
             new LatencyBenchmark(options, contenders),
             new HttpBenchmark(options, [new DirectHttpContender(), new ProxyHttpContender(), new NginxProxyPassContender(), new HaproxyHttpContender()]),
