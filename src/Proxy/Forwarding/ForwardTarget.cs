@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 
 namespace Proxy.Forwarding;
 
@@ -12,6 +13,10 @@ internal sealed class ForwardTarget(string host, int port, string address)
     public string Host { get; } = host;
 
     public int Port { get; } = port;
+
+    /// <summary>Where to dial: parsed once when the host is an address literal (no parse per connection), else
+    /// resolved at each connect.</summary>
+    public EndPoint EndPoint { get; } = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
 
     /// <summary>The target as configured, for logs.</summary>
     public string Address { get; } = address;
