@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Proxy.Benchmarks.Compare;
@@ -19,7 +20,12 @@ internal sealed class ExternalProcess : IAsyncDisposable
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
         Console.CancelKeyPress += (_, _) => KillAll();
+        // SIGTERM and SIGHUP (kill, a closed terminal) as well: no child may outlive the harness.
+        Signals = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => KillAll()), PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => KillAll())];
     }
+
+    /// <summary>Kept alive so the signal handlers stay registered.</summary>
+    private static PosixSignalRegistration[] Signals { get; }
 
     private ExternalProcess(Process process, string name, TimeSpan timeout)
     {
