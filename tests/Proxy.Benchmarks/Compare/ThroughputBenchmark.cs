@@ -119,10 +119,13 @@ internal sealed class ThroughputBenchmark(CompareOptions options, IReadOnlyList<
     }
 
     /// <summary>One iperf3 client run on the load core; the bits per second the receiver got.</summary>
+    /// <summary>The bits per second the receiver got; for a <c>--bidir</c> run both directions together (how the link
+    /// is split between them swings from slice to slice, their sum does not).</summary>
     private static async Task<double> IperfAsync(int port, TimeSpan duration, string[] extra, CancellationToken cancellation)
     {
         var end = await Iperf3Client.RunAsync(port, duration, extra, cancellation).ConfigureAwait(false);
-        return end.GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+        var received = end.GetProperty("sum_received").GetProperty("bits_per_second").GetDouble();
+        return end.TryGetProperty("sum_received_bidir_reverse", out var reverse) ? received + reverse.GetProperty("bits_per_second").GetDouble() : received;
     }
 
     private static string Text(int value) => Iperf3Client.Text(value);
