@@ -5,9 +5,7 @@ namespace Proxy.Benchmarks.Compare;
 /// <summary>nginx <c>stream</c> (libnginx-mod-stream) with one worker; the master and worker are measured together.</summary>
 internal sealed class NginxContender : Contender
 {
-    private const string StreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so";
-
-    public override string Name => "nginx stream";
+        public override string Name => "nginx stream";
 
     public override Task<RunningContender> StartAsync(int targetPort, int maxConnections, TimeSpan lifetime, CancellationToken cancellation) =>
         StartAsync(LoopbackPorts.Free(), targetPort, maxConnections, udp: false, lifetime, cancellation);
@@ -31,16 +29,8 @@ internal sealed class NginxContender : Contender
             """)
             : "";
         var text = string.Create(CultureInfo.InvariantCulture, $$"""
-            load_module {{StreamModule}};
-            daemon off;
-            worker_processes 1;
-            worker_rlimit_nofile {{Math.Min(FileLimits.Hard, 1_000_000)}};
-            pid {{work.FullName}}/nginx.pid;
-            error_log {{work.FullName}}/error.log warn;
-
-            events {
-                worker_connections {{(2 * maxConnections) + 100}};
-            }
+            load_module {{NginxConfig.StreamModule}};
+            {{NginxConfig.MainContext(work, (2 * maxConnections) + 100)}}
 
             stream {
                 server {

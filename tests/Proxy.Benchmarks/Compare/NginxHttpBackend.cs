@@ -17,25 +17,13 @@ internal static class NginxHttpBackend
         var work = Directory.CreateTempSubdirectory("proxy-bench-backend-");
         var config = Path.Combine(work.FullName, "nginx.conf");
         var text = string.Create(CultureInfo.InvariantCulture, $$"""
-            daemon off;
-            worker_processes 1;
-            worker_rlimit_nofile {{Math.Min(FileLimits.Hard, 1_000_000)}};
-            pid {{work.FullName}}/nginx.pid;
-            error_log {{work.FullName}}/error.log warn;
-
-            events {
-                worker_connections 20000;
-            }
+            {{NginxConfig.MainContext(work, 20000)}}
 
             http {
                 access_log off;
                 keepalive_requests 1000000000;
                 keepalive_timeout 300s;
-                client_body_temp_path {{work.FullName}}/body;
-                proxy_temp_path {{work.FullName}}/proxy;
-                fastcgi_temp_path {{work.FullName}}/fastcgi;
-                uwsgi_temp_path {{work.FullName}}/uwsgi;
-                scgi_temp_path {{work.FullName}}/scgi;
+                {{NginxConfig.TempPaths(work)}}
                 server {
                     listen 127.0.0.1:{{port}} backlog=4096;
                     location / {

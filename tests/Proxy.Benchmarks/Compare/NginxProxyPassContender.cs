@@ -14,25 +14,13 @@ internal sealed class NginxProxyPassContender : HttpContender
         var work = Contender.NewWorkDirectory("nginx-http");
         var config = Path.Combine(work.FullName, "nginx.conf");
         var text = string.Create(CultureInfo.InvariantCulture, $$"""
-            daemon off;
-            worker_processes 1;
-            worker_rlimit_nofile {{Math.Min(FileLimits.Hard, 1_000_000)}};
-            pid {{work.FullName}}/nginx.pid;
-            error_log {{work.FullName}}/error.log warn;
-
-            events {
-                worker_connections 4096;
-            }
+            {{NginxConfig.MainContext(work, 4096)}}
 
             http {
                 access_log off;
                 keepalive_requests 1000000000;
                 keepalive_timeout 300s;
-                client_body_temp_path {{work.FullName}}/body;
-                proxy_temp_path {{work.FullName}}/proxy;
-                fastcgi_temp_path {{work.FullName}}/fastcgi;
-                uwsgi_temp_path {{work.FullName}}/uwsgi;
-                scgi_temp_path {{work.FullName}}/scgi;
+                {{NginxConfig.TempPaths(work)}}
                 upstream backend {
                     server 127.0.0.1:{{backendPort}};
                     keepalive 64;

@@ -37,25 +37,13 @@ internal sealed class SniBackends : IAsyncDisposable
         var b = await CertificateAsync(work, "b", HandshakeLoad.NameB, cancellation).ConfigureAwait(false);
         var config = Path.Combine(work.FullName, "nginx.conf");
         var text = string.Create(CultureInfo.InvariantCulture, $$"""
-            daemon off;
-            worker_processes 1;
-            worker_rlimit_nofile {{Math.Min(FileLimits.Hard, 1_000_000)}};
-            pid {{work.FullName}}/nginx.pid;
-            error_log {{work.FullName}}/error.log warn;
-
-            events {
-                worker_connections 20000;
-            }
+            {{NginxConfig.MainContext(work, 20000)}}
 
             http {
                 access_log off;
                 ssl_session_cache off;
                 ssl_session_tickets off;
-                client_body_temp_path {{work.FullName}}/body;
-                proxy_temp_path {{work.FullName}}/proxy;
-                fastcgi_temp_path {{work.FullName}}/fastcgi;
-                uwsgi_temp_path {{work.FullName}}/uwsgi;
-                scgi_temp_path {{work.FullName}}/scgi;
+                {{NginxConfig.TempPaths(work)}}
                 server {
                     listen 127.0.0.1:{{portA}} ssl backlog=4096;
                     ssl_certificate {{a}}.crt;

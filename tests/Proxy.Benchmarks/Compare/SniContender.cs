@@ -7,7 +7,6 @@ namespace Proxy.Benchmarks.Compare;
 /// (<c>ssl_preread</c>).</summary>
 internal sealed class SniContender
 {
-    private const string StreamModule = "/usr/lib/nginx/modules/ngx_stream_module.so";
     private readonly Func<int, SniBackends, TimeSpan, CancellationToken, Task<RunningContender>> _start;
 
     private SniContender(string name, bool isPeer, Func<int, SniBackends, TimeSpan, CancellationToken, Task<RunningContender>> start)
@@ -93,16 +92,8 @@ internal sealed class SniContender
         var work = Contender.NewWorkDirectory("nginx-sni");
         var config = Path.Combine(work.FullName, "nginx.conf");
         var text = string.Create(CultureInfo.InvariantCulture, $$"""
-            load_module {{StreamModule}};
-            daemon off;
-            worker_processes 1;
-            worker_rlimit_nofile {{Math.Min(FileLimits.Hard, 1_000_000)}};
-            pid {{work.FullName}}/nginx.pid;
-            error_log {{work.FullName}}/error.log warn;
-
-            events {
-                worker_connections 20000;
-            }
+            load_module {{NginxConfig.StreamModule}};
+            {{NginxConfig.MainContext(work, 20000)}}
 
             stream {
                 map $ssl_preread_server_name $upstream {
