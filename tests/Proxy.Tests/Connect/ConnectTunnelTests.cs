@@ -247,7 +247,7 @@ public sealed class ConnectTunnelTests
 
     /// <summary>Makes a TLS client speak through a CONNECT proxy the eager way: its first write (the ClientHello) goes
     /// out in the same send as the CONNECT head, and the proxy's response head is read off before the ServerHello.</summary>
-    private sealed class EagerConnectStream(Stream inner, string connectHead) : Stream
+    private sealed class EagerConnectStream(Stream inner, string connectHead) : WrappingStream(inner)
     {
         private byte[]? _head = Encoding.ASCII.GetBytes(connectHead);
         private bool _responseRead;
@@ -257,31 +257,17 @@ public sealed class ConnectTunnelTests
 
         public string? ResponseHead { get; private set; }
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             if (_head is { } head)
             {
                 _head = null;
                 FirstSend = [.. head, .. buffer.Span];
-                await inner.WriteAsync(FirstSend, cancellationToken);
+                await Inner.WriteAsync(FirstSend, cancellationToken);
                 return;
             }
 
-            await inner.WriteAsync(buffer, cancellationToken);
+            await Inner.WriteAsync(buffer, cancellationToken);
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -291,7 +277,7 @@ public sealed class ConnectTunnelTests
                 _responseRead = true;
                 var head = new StringBuilder();
                 var one = new byte[1];
-                while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await inner.ReadAsync(one, cancellationToken) == 1)
+                while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await Inner.ReadAsync(one, cancellationToken) == 1)
                 {
                     head.Append((char)one[0]);
                 }
@@ -299,35 +285,7 @@ public sealed class ConnectTunnelTests
                 ResponseHead = head.ToString();
             }
 
-            return await inner.ReadAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
+            return await Inner.ReadAsync(buffer, cancellationToken);
         }
     }
 }

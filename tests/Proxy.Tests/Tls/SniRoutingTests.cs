@@ -536,146 +536,24 @@ public sealed class SniRoutingTests
         }
     }
 
-    /// <summary>Captures the exact ClientHello SslStream sends, by giving it a transport that records writes and
-    /// answers the first read with end of stream.</summary>
-    private sealed class ClientHelloCapture : Stream
-    {
-        private readonly MemoryStream _written = new();
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public static SslClientAuthenticationOptions Options(string serverName, List<SslApplicationProtocol>? protocols) => new()
-        {
-            TargetHost = serverName,
-            ApplicationProtocols = protocols,
-        };
-
-        public static async Task<byte[]> CaptureAsync(string serverName, List<SslApplicationProtocol>? protocols = null)
-        {
-            using var capture = new ClientHelloCapture();
-            using var tls = new SslStream(capture, leaveInnerStreamOpen: true);
-            var error = await Record.ExceptionAsync(() => tls.AuthenticateAsClientAsync(Options(serverName, protocols)));
-            Assert.True(error is IOException or AuthenticationException, $"Unexpected end of the capture: {error}");
-            var hello = capture._written.ToArray();
-            Assert.True(hello.Length > 5 && hello[0] == 0x16, "SslStream wrote no ClientHello.");
-            return hello;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => 0;
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(0);
-
-        public override void Write(byte[] buffer, int offset, int count) => _written.Write(buffer, offset, count);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            _written.Write(buffer.Span);
-            return ValueTask.CompletedTask;
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _written.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
-
     /// <summary>Passes reads through and turns every write into one-byte writes, so (with NoDelay) a ClientHello
     /// reaches the proxy as hundreds of segments.</summary>
-    private sealed class OneByteWriteStream(Stream inner) : Stream
+    private sealed class OneByteWriteStream(Stream inner) : WrappingStream(inner)
     {
         private int _writes;
 
         public int Writes => Volatile.Read(ref _writes);
 
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-            => inner.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                inner.Write(buffer, offset + i, 1);
-                Interlocked.Increment(ref _writes);
-            }
-        }
+            => Inner.ReadAsync(buffer, cancellationToken);
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             for (var i = 0; i < buffer.Length; i++)
             {
-                await inner.WriteAsync(buffer.Slice(i, 1), cancellationToken);
+                await Inner.WriteAsync(buffer.Slice(i, 1), cancellationToken);
                 Interlocked.Increment(ref _writes);
             }
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-            => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }
