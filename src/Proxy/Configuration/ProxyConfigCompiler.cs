@@ -270,6 +270,7 @@ internal sealed class ProxyConfigCompiler
             result[port] = new PortRoutes
             {
                 TerminatesTls = terminated > 0,
+                ServesHttp = terminated + plainHttp > 0,
                 Port = port,
                 BindAddress = settings.BindAddress,
                 Routes = onPort.ToArray(),

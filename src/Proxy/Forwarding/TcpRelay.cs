@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Proxy.Connections;
+using Proxy.Transport;
 
 namespace Proxy.Forwarding;
 
@@ -19,13 +20,23 @@ internal static class TcpRelay
         var context = connection.Context;
         using var idle = new IdleTimer(idleTimeout, shutdown);
 
-        // Kestrel cannot half-close its output (completing it closes both ways), so the target-to-client direction
-        // writes to the client's socket itself, which also saves a pipe hop. See KESTREL.md, "Connections".
-        var clientSocket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
-        var upstream = PipeToSocketAsync(context.Transport.Input, target, connection, idle);
-        var downstream = clientSocket is not null
-            ? SocketToSocketAsync(target, clientSocket, connection, idle)
-            : SocketToPipeAsync(target, context.Transport.Output, connection, idle);
+        Task<CopyResult> upstream, downstream;
+        if (context.Features.Get<ISocketTakeoverFeature>() is { } takeover && takeover.TryTakeOver(out var client, out var buffered))
+        {
+            // Socket to socket both ways: 64 KiB reads, no pipe between, and a real half-close towards the client.
+            upstream = SocketToSocketAsync(client, target, buffered, connection, toClient: false, idle);
+            downstream = SocketToSocketAsync(target, client, ReadOnlyMemory<byte>.Empty, connection, toClient: true, idle);
+        }
+        else
+        {
+            // Kestrel cannot half-close its output (completing it closes both ways), so the target-to-client direction
+            // writes to the client's socket itself, which also saves a pipe hop. See KESTREL.md, "Connections".
+            var clientSocket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+            upstream = PipeToSocketAsync(context.Transport.Input, target, connection, idle);
+            downstream = clientSocket is not null
+                ? SocketToSocketAsync(target, clientSocket, ReadOnlyMemory<byte>.Empty, connection, toClient: true, idle)
+                : SocketToPipeAsync(target, context.Transport.Output, connection, idle);
+        }
 
         // Each direction cancels the other when it ends any other way than completing (see Ended), so no WhenAny is
         // needed: awaiting both in turn allocates nothing that lives as long as the connection.
@@ -146,12 +157,29 @@ internal static class TcpRelay
         }
     }
 
-    private static async Task<CopyResult> SocketToSocketAsync(Socket source, Socket client, ProxyConnection connection, IdleTimer idle)
+    /// <summary>Copies one direction between two sockets, after sending <paramref name="first"/> (bytes the chain read
+    /// before the relay took the socket over).</summary>
+    private static async Task<CopyResult> SocketToSocketAsync(
+        Socket source, Socket destination, ReadOnlyMemory<byte> first, ProxyConnection connection, bool toClient, IdleTimer idle)
     {
         var token = idle.Token;
         byte[]? buffer = null;
         try
         {
+            if (!first.IsEmpty)
+            {
+                try
+                {
+                    await SendAllAsync(destination, first, token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    return Ended(idle, CopyResult.DestinationFailed);
+                }
+
+                Count(connection, toClient, first.Length);
+            }
+
             while (true)
             {
                 // A zero-byte read waits for data without holding a buffer, so an idle connection costs no 64 KiB
@@ -172,20 +200,20 @@ internal static class TcpRelay
                 var read = await source.ReceiveAsync(buffer, SocketFlags.None, token).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return Ended(idle, Shutdown(client) ? CopyResult.Completed : CopyResult.DestinationFailed);
+                    return Ended(idle, Shutdown(destination) ? CopyResult.Completed : CopyResult.DestinationFailed);
                 }
 
                 idle.Touch();
                 try
                 {
-                    await SendAllAsync(client, buffer.AsMemory(0, read), token).ConfigureAwait(false);
+                    await SendAllAsync(destination, buffer.AsMemory(0, read), token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
                     return Ended(idle, CopyResult.DestinationFailed);
                 }
 
-                Interlocked.Add(ref connection.BytesToClient, read);
+                Count(connection, toClient, read);
             }
         }
         catch (OperationCanceledException)
@@ -241,6 +269,9 @@ internal static class TcpRelay
             return Ended(idle, CopyResult.SourceFailed);
         }
     }
+
+    private static void Count(ProxyConnection connection, bool toClient, long bytes)
+        => Interlocked.Add(ref toClient ? ref connection.BytesToClient : ref connection.BytesFromClient, bytes);
 
     /// <summary>A direction that ends any other way than completing stops the other one too.</summary>
     private static CopyResult Ended(IdleTimer idle, CopyResult result)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -9,6 +10,7 @@ using Proxy.Admin;
 using Proxy.Http;
 using Proxy.Listeners;
 using Proxy.Relay;
+using Proxy.Transport;
 using Serilog;
 using Yarp.ReverseProxy.Model;
 
@@ -32,6 +34,7 @@ public static class ProxyHost
 
         builder.Services.AddProxy();
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = RuntimeTuning.InlineCompletions);
+        builder.Services.AddSingleton<IConnectionListenerFactory, RouteTransportFactory>();
         builder.WebHost.ConfigureKestrel((_, kestrel) =>
         {
             var services = kestrel.ApplicationServices;

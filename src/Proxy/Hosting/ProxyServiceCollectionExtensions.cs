@@ -21,6 +21,7 @@ using Yarp.ReverseProxy.Forwarder;
 using Proxy.Listeners;
 using Proxy.Metrics;
 using Proxy.Routing;
+using Proxy.Transport;
 
 namespace Proxy.Hosting;
 
@@ -31,8 +32,8 @@ public static class ProxyServiceCollectionExtensions
     public static IServiceCollection AddProxy(this IServiceCollection services)
     {
         services.AddSingleton<ProxyMetrics>();
-        // Kestrel's socket transport takes its pool from DI: 32 KiB blocks mean 32 KiB reads from clients.
-        services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPool.Factory>();
+        // Layer-4 connections read clients into 32 KiB blocks (Transport/StreamConnection).
+        services.AddSingleton<LargeBlockMemoryPool>();
         services.AddSingleton<ClientConnectionCounter>();
         services.AddSingleton<ProxyConfigCompiler>();
         services.AddSingleton<PortBindings>();

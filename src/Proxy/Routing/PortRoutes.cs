@@ -21,6 +21,10 @@ internal sealed class PortRoutes
     /// <summary>The port's HTTP routes terminate TLS: Kestrel's HTTPS middleware runs after the chain.</summary>
     public bool TerminatesTls { get; init; }
 
+    /// <summary>Some route on this port is served by Kestrel's HTTP pipeline (an Http or Relay route); otherwise every
+    /// connection ends in a layer-4 action and the port's transport may hand its socket to the action.</summary>
+    public bool ServesHttp { get; init; }
+
     /// <summary>The most generous peek timeout among the port's routes (the route is unknown while peeking).</summary>
     public required TimeSpan PeekTimeout { get; init; }
 

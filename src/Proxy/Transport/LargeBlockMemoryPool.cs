@@ -1,12 +1,11 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Connections;
 
-namespace Proxy.Forwarding;
+namespace Proxy.Transport;
 
-/// <summary>The memory pool Kestrel's socket transport reads into, with 32 KiB blocks instead of 4 KiB: the transport
-/// receives into the rest of the current block, so a bulk client-to-target stream needs a quarter of the syscalls (and
-/// the relay sends up to 64 KiB at once from the gathered blocks). Idle connections hold no block (Kestrel waits for
+/// <summary>The memory pool layer-4 connections read clients into while the chain still reads them through pipes (a
+/// relay that could not take the socket over keeps doing so), with 32 KiB blocks instead of Kestrel's 4 KiB: a bulk
+/// stream needs a quarter of the syscalls, and the relay sends up to 64 KiB at once from the gathered blocks. Idle connections hold no block (Kestrel waits for
 /// data before allocating); blocks are pinned, reused, and beyond <see cref="MaxRetained"/> left to the GC.</summary>
 internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {
@@ -53,11 +52,5 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
         public Memory<byte> Memory => _array;
 
         public void Dispose() => pool.Return(this);
-    }
-
-    /// <summary>Registered in DI, where Kestrel's socket transport looks for its pool factory.</summary>
-    public sealed class Factory : IMemoryPoolFactory<byte>
-    {
-        public MemoryPool<byte> Create(MemoryPoolOptions? options = null) => new LargeBlockMemoryPool();
     }
 }
