@@ -57,8 +57,9 @@ internal sealed partial class RouteSocketListener : IConnectionListener
             }
 
             accepted.NoDelay = _noDelay;
+            // LocalEndPoint is a getsockname call and a new object each time: read once, handed on.
             return accepted.LocalEndPoint is IPEndPoint local && _streamsOnly(local.Port)
-                ? new StreamConnection(accepted, _streamOptions)
+                ? new StreamConnection(accepted, local, _streamOptions)
                 : _kestrel.Create(accepted);
         }
     }

@@ -30,13 +30,12 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe,
     private CancellationTokenSource? _closed;
     private int _state; // 0 open, 1 taken over, 2 closed
 
-    public StreamConnection(Socket socket, StreamConnectionOptions options)
+    public StreamConnection(Socket socket, EndPoint? localEndPoint, StreamConnectionOptions options)
     {
         _socket = socket;
         _options = options;
-        // Read once: Socket builds a new EndPoint object on every call.
-        LocalEndPoint = socket.LocalEndPoint;
-        RemoteEndPoint = socket.RemoteEndPoint;
+        LocalEndPoint = localEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint; // Known from the accept; read once.
     }
 
     public override string ConnectionId

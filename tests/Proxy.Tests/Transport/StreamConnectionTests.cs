@@ -26,7 +26,8 @@ public sealed class StreamConnectionTests : IAsyncLifetime, IDisposable
         _client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var accept = listener.AcceptAsync();
         await _client.ConnectAsync(listener.LocalEndPoint!);
-        _connection = new StreamConnection(await accept, new StreamConnectionOptions(_pool));
+        var accepted = await accept;
+        _connection = new StreamConnection(accepted, accepted.LocalEndPoint, new StreamConnectionOptions(_pool));
     }
 
     public async Task DisposeAsync() => await _connection.DisposeAsync();
