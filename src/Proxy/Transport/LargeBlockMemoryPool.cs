@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using System.Buffers;
 using System.Collections.Concurrent;
 
@@ -43,6 +44,13 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
         {
             Interlocked.Decrement(ref _retained);
         }
+    }
+
+    /// <summary>Gives Kestrel's socket connections (ports that serve HTTP) the same blocks: a relay egress or a
+    /// passthrough route beside HTTP routes reads its client through Kestrel's pipe.</summary>
+    public sealed class Factory : IMemoryPoolFactory<byte>
+    {
+        public MemoryPool<byte> Create(MemoryPoolOptions? options = null) => new LargeBlockMemoryPool();
     }
 
     private sealed class Block(LargeBlockMemoryPool pool) : IMemoryOwner<byte>

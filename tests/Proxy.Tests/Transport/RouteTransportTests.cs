@@ -1,5 +1,7 @@
-using System.Net.Sockets;
+using System.Globalization;
+using System.Text;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Proxy.Handlers;
 using Proxy.Tests.Http;
@@ -20,7 +22,7 @@ public sealed class RouteTransportTests
         await using var proxy = await ProxyTestHost.StartAsync(Routes(Probe("l4", streams), ProbeFirst("mixed", http), HttpRoutes.HttpRoute("web", http, "http://127.0.0.1:9")), WithProbe);
 
         Assert.Equal("takeover", await AskAsync(streams));
-        Assert.Equal("pipes", await AskAsync(http));
+        Assert.Equal(KestrelWithLargeBlocks, await AskAsync(http));
     }
 
     [Fact]
@@ -31,11 +33,13 @@ public sealed class RouteTransportTests
         Assert.Equal("takeover", await AskAsync(port));
 
         Assert.True(await proxy.ReloadAsync(Routes(ProbeFirst("probe", port), HttpRoutes.HttpRoute("web", port, "http://127.0.0.1:9"))));
-        Assert.Equal("pipes", await AskAsync(port));
+        Assert.Equal(KestrelWithLargeBlocks, await AskAsync(port));
 
         Assert.True(await proxy.ReloadAsync(Routes(ProbeFirst("probe", port))));
         Assert.Equal("takeover", await AskAsync(port));
     }
+
+    private const string KestrelWithLargeBlocks = "pipes:32768";
 
     private static void WithProbe(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder)
         => builder.Services.AddSingleton<IConnectionRouteHandler, TransportProbe>();
@@ -60,8 +64,11 @@ public sealed class RouteTransportTests
 
         public async Task HandleAsync(ConnectionContext connection, CancellationToken stopping)
         {
-            var offers = connection.Features.Get<ISocketTakeoverFeature>() is not null;
-            await connection.Transport.Output.WriteAsync(offers ? "takeover"u8.ToArray() : "pipes"u8.ToArray(), stopping);
+            // Kestrel's connections say which pool their pipes read into: the proxy's 32 KiB blocks, not Kestrel's 4 KiB.
+            var answer = connection.Features.Get<ISocketTakeoverFeature>() is not null
+                ? "takeover"
+                : "pipes:" + connection.Features.Get<IMemoryPoolFeature>()?.MemoryPool.MaxBufferSize.ToString(CultureInfo.InvariantCulture);
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(answer), stopping);
         }
     }
 }
