@@ -101,7 +101,7 @@ internal sealed partial class RelayMiddleware(RequestDelegate next, LiveConfigur
         var shutdown = context.RequestAborted;
         var reason = await WebSocketTunnel.RunAsync(
             socket,
-            idle => WebSocketPump.SocketToWebSocketAsync(target, socket, idle, n => Interlocked.Add(ref toIngress, n)),
+            idle => WebSocketPump.SocketToWebSocketAsync(target, ReadOnlyMemory<byte>.Empty, socket, idle, n => Interlocked.Add(ref toIngress, n)),
             idle => WebSocketPump.WebSocketToSocketAsync(socket, target, idle, n => Interlocked.Add(ref fromIngress, n)),
             idleTimeout,
             shutdown).ConfigureAwait(false);

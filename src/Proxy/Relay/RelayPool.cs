@@ -1,9 +1,11 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Connections.Features;
 using Proxy.Connections;
 using Proxy.Destinations;
 using Proxy.Forwarding;
+using Proxy.Transport;
 
 namespace Proxy.Relay;
 
@@ -99,11 +101,24 @@ internal sealed class RelayPool(string name, List<RelayEndpoint> endpoints, Time
 
         public override Task<CloseReason> RelayAsync(ProxyConnection connection, TimeSpan idleTimeout, CancellationToken shutdown)
         {
-            var client = connection.Context.Features.Get<IConnectionSocketFeature>()?.Socket
-                ?? throw new InvalidOperationException("Relay tunnels need Kestrel's socket transport.");
+            var features = connection.Context.Features;
+            Func<IdleTimer, Task<CopyResult>> upstream;
+            Socket client;
+            if (features.Get<ISocketTakeoverFeature>() is { } takeover && takeover.TryTakeOver(out client, out var buffered))
+            {
+                // Straight from the client socket in 64 KiB messages, the bytes the handshake read ahead first.
+                upstream = idle => WebSocketPump.SocketToWebSocketAsync(client, buffered, socket, idle, n => Interlocked.Add(ref connection.BytesFromClient, n));
+            }
+            else
+            {
+                client = features.Get<IConnectionSocketFeature>()?.Socket
+                    ?? throw new InvalidOperationException("Relay tunnels need a socket transport.");
+                upstream = idle => WebSocketPump.PipeToWebSocketAsync(connection.Context.Transport.Input, socket, idle, n => Interlocked.Add(ref connection.BytesFromClient, n));
+            }
+
             return WebSocketTunnel.RunAsync(
                 socket,
-                idle => WebSocketPump.PipeToWebSocketAsync(connection.Context.Transport.Input, socket, idle, n => Interlocked.Add(ref connection.BytesFromClient, n)),
+                upstream,
                 idle => WebSocketPump.WebSocketToSocketAsync(socket, client, idle, n => Interlocked.Add(ref connection.BytesToClient, n)),
                 idleTimeout,
                 shutdown);

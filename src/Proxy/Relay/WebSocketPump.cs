@@ -80,12 +80,30 @@ internal static class WebSocketPump
         }
     }
 
-    /// <summary>Socket to WebSocket (the egress's downstream).</summary>
-    public static async Task<CopyResult> SocketToWebSocketAsync(Socket source, WebSocket socket, IdleTimer idle, Action<long> counted)
+    /// <summary>Socket to WebSocket (the egress's downstream, and the ingress's upstream once it took the client socket
+    /// over), after sending <paramref name="first"/> (bytes read from the socket before).</summary>
+    public static async Task<CopyResult> SocketToWebSocketAsync(
+        Socket source, ReadOnlyMemory<byte> first, WebSocket socket, IdleTimer idle, Action<long> counted)
     {
         byte[]? buffer = null;
         try
         {
+            while (!first.IsEmpty)
+            {
+                var chunk = first[..Math.Min(first.Length, RelayProtocol.MaxMessageBytes)];
+                try
+                {
+                    await socket.SendAsync(chunk, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
+                {
+                    return CopyResult.DestinationFailed;
+                }
+
+                counted(chunk.Length);
+                first = first[chunk.Length..];
+            }
+
             while (true)
             {
                 int read;
