@@ -14,7 +14,6 @@ using Proxy.Connections;
 using Proxy.Forwarding;
 using Proxy.Handlers;
 using Proxy.Http;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Routing;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;

@@ -13,7 +13,7 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
     public const int BlockSize = 32 * 1024;
 
     /// <summary>At most this many free blocks (32 MiB) are kept for reuse.</summary>
-    private const int MaxRetained = 1024;
+    internal const int MaxRetained = 1024;
 
     private readonly ConcurrentQueue<Block> _free = new();
     private int _retained;
@@ -32,7 +32,15 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
         return new Block(this);
     }
 
-    protected override void Dispose(bool disposing) => _free.Clear();
+    /// <summary>Lets the free blocks go and stays usable: the pool is shared by every listener, and Kestrel disposes
+    /// its pools when one listener is unbound.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        while (_free.TryDequeue(out _))
+        {
+            Interlocked.Decrement(ref _retained);
+        }
+    }
 
     private void Return(Block block)
     {
@@ -46,11 +54,12 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
         }
     }
 
-    /// <summary>Gives Kestrel's socket connections (ports that serve HTTP) the same blocks: a relay egress or a
-    /// passthrough route beside HTTP routes reads its client through Kestrel's pipe.</summary>
-    public sealed class Factory : IMemoryPoolFactory<byte>
+    /// <summary>Gives Kestrel's socket connections (ports that serve HTTP) the same blocks from the same pool, so the
+    /// process retains at most <see cref="MaxRetained"/> free blocks however many listeners and I/O queues ask; a
+    /// listener that is unbound disposes what it was given, which only lets the free blocks go.</summary>
+    public sealed class Factory(LargeBlockMemoryPool pool) : IMemoryPoolFactory<byte>
     {
-        public MemoryPool<byte> Create(MemoryPoolOptions? options = null) => new LargeBlockMemoryPool();
+        public MemoryPool<byte> Create(MemoryPoolOptions? options = null) => pool;
     }
 
     private sealed class Block(LargeBlockMemoryPool pool) : IMemoryOwner<byte>

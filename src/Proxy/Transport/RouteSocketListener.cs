@@ -9,28 +9,15 @@ namespace Proxy.Transport;
 /// <summary>One bound TCP endpoint. Each accepted socket becomes a <see cref="StreamConnection"/> when its port serves
 /// only layer-4 routes, otherwise Kestrel's own socket connection (the HTTP pipeline's fast path, and the admin API's).
 /// Shaped like Kestrel's SocketConnectionListener.</summary>
-internal sealed partial class RouteSocketListener : IConnectionListener
+internal sealed partial class RouteSocketListener(
+    Socket socket, Func<int, bool> streamsOnly, StreamConnectionOptions streamOptions, SocketConnectionContextFactory kestrel, bool noDelay, ILogger logger)
+    : IConnectionListener
 {
-    private readonly Socket _socket;
-    private readonly Func<int, bool> _streamsOnly;
-    private readonly StreamConnectionOptions _streamOptions;
-    private readonly SocketConnectionContextFactory _kestrel;
-    private readonly bool _noDelay;
-    private readonly ILogger _logger;
+    /// <summary>How long to stop accepting after a failure that is not a client's reset (out of descriptors or buffers):
+    /// retrying at once would spin the core, as HAProxy's and nginx's accept pauses avoid.</summary>
+    private static readonly TimeSpan AcceptPause = TimeSpan.FromMilliseconds(50);
 
-    public RouteSocketListener(Socket socket, Func<int, bool> streamsOnly, StreamConnectionOptions streamOptions,
-        SocketConnectionContextFactory kestrel, bool noDelay, ILogger logger)
-    {
-        _socket = socket;
-        _streamsOnly = streamsOnly;
-        _streamOptions = streamOptions;
-        _kestrel = kestrel;
-        _noDelay = noDelay;
-        _logger = logger;
-        EndPoint = socket.LocalEndPoint!;
-    }
-
-    public EndPoint EndPoint { get; }
+    public EndPoint EndPoint { get; } = socket.LocalEndPoint!;
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
     {
@@ -39,7 +26,7 @@ internal sealed partial class RouteSocketListener : IConnectionListener
             Socket accepted;
             try
             {
-                accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                accepted = await socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (ObjectDisposedException)
             {
@@ -49,37 +36,41 @@ internal sealed partial class RouteSocketListener : IConnectionListener
             {
                 return null;
             }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                continue; // The client left while still in the backlog.
+            }
             catch (SocketException ex)
             {
-                // The client reset before we accepted it (or the process ran out of descriptors): keep accepting.
-                Log.AcceptFailed(_logger, EndPoint, ex.SocketErrorCode);
+                Log.AcceptFailed(logger, EndPoint, ex.SocketErrorCode, AcceptPause.TotalMilliseconds);
+                await Task.Delay(AcceptPause, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            accepted.NoDelay = _noDelay;
+            accepted.NoDelay = noDelay;
             // LocalEndPoint is a getsockname call and a new object each time: read once, handed on.
-            return accepted.LocalEndPoint is IPEndPoint local && _streamsOnly(local.Port)
-                ? new StreamConnection(accepted, local, _streamOptions)
-                : _kestrel.Create(accepted);
+            return accepted.LocalEndPoint is IPEndPoint local && streamsOnly(local.Port)
+                ? new StreamConnection(accepted, local, streamOptions)
+                : kestrel.Create(accepted);
         }
     }
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
-        _socket.Dispose();
+        socket.Dispose();
         return ValueTask.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
     {
-        _socket.Dispose();
-        _kestrel.Dispose();
+        socket.Dispose();
+        kestrel.Dispose();
         return ValueTask.CompletedTask;
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Accept on {EndPoint} failed ({Error}); still accepting")]
-        public static partial void AcceptFailed(ILogger logger, EndPoint endPoint, SocketError error);
+        [LoggerMessage(1, LogLevel.Warning, "Accept on {EndPoint} failed ({Error}); accepting again in {PauseMs} ms")]
+        public static partial void AcceptFailed(ILogger logger, EndPoint endPoint, SocketError error, double pauseMs);
     }
 }

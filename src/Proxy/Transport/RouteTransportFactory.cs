@@ -17,6 +17,7 @@ internal sealed class RouteTransportFactory(
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly StreamConnectionOptions _streamOptions = new(pool);
+    private readonly LargeBlockMemoryPool.Factory _kestrelPools = new(pool);
 
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
 
@@ -42,7 +43,7 @@ internal sealed class RouteTransportFactory(
             MaxWriteBufferSize = settings.MaxWriteBufferSize,
             UnsafePreferInlineScheduling = settings.UnsafePreferInlineScheduling,
         };
-        UseLargeBlocks(kestrelOptions);
+        UseLargeBlocks(kestrelOptions, _kestrelPools);
         var kestrel = new SocketConnectionContextFactory(kestrelOptions, loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
         IConnectionListener listener = new RouteSocketListener(socket, StreamsOnly, _streamOptions, kestrel, settings.NoDelay,
             loggers.CreateLogger<RouteSocketListener>());
@@ -52,9 +53,9 @@ internal sealed class RouteTransportFactory(
     /// <summary>The options' pool factory is internal (SocketConnectionFactoryOptions.MemoryPoolFactory, ASP.NET Core 10;
     /// Kestrel's own transport copies it from DI), so it is set by name. Without it (a later Kestrel may rename it)
     /// Kestrel's connections read in its default 4 KiB blocks: slower bulk reads, nothing else changes.</summary>
-    private static void UseLargeBlocks(SocketConnectionFactoryOptions kestrelOptions)
+    private static void UseLargeBlocks(SocketConnectionFactoryOptions kestrelOptions, IMemoryPoolFactory<byte> pools)
         => typeof(SocketConnectionFactoryOptions).GetProperty("MemoryPoolFactory", BindingFlags.Instance | BindingFlags.NonPublic)
-            ?.SetValue(kestrelOptions, new LargeBlockMemoryPool.Factory());
+            ?.SetValue(kestrelOptions, pools);
 
     /// <summary>Read per connection from the live snapshot, so a port that gains an HTTP route serves its next
     /// connections through Kestrel's transport (one accepted just before still works: Kestrel's HTTP runs on any pipes).</summary>

@@ -21,26 +21,18 @@ internal sealed partial class StreamConnection : IFeatureCollection
     {
         get
         {
-            for (var i = 0; i < _otherCount; i++)
-            {
-                if (_others![i].Key == key)
-                {
-                    return _others[i].Value;
-                }
-            }
-
-            return Own(key);
+            var index = IndexOfOther(key);
+            return index >= 0 ? _others![index].Value : Own(key);
         }
+
         set
         {
             _revision++;
-            for (var i = 0; i < _otherCount; i++)
+            var index = IndexOfOther(key);
+            if (index >= 0)
             {
-                if (_others![i].Key == key)
-                {
-                    _others[i] = new(key, value);
-                    return;
-                }
+                _others![index] = new(key, value);
+                return;
             }
 
             if (value is null && Own(key) is null)
@@ -73,7 +65,7 @@ internal sealed partial class StreamConnection : IFeatureCollection
 
         foreach (var type in OwnTypes)
         {
-            if (!IsOverridden(type))
+            if (IndexOfOther(type) < 0)
             {
                 yield return new(type, this);
             }
@@ -90,16 +82,16 @@ internal sealed partial class StreamConnection : IFeatureCollection
 
     private StreamConnection? Own(Type key) => Array.IndexOf(OwnTypes, key) >= 0 ? this : null;
 
-    private bool IsOverridden(Type key)
+    private int IndexOfOther(Type key)
     {
         for (var i = 0; i < _otherCount; i++)
         {
             if (_others![i].Key == key)
             {
-                return true;
+                return i;
             }
         }
 
-        return false;
+        return -1;
     }
 }
