@@ -94,6 +94,7 @@ internal sealed class ProxyConfigCompiler
             HttpRoutes = httpRoutes,
             HttpClusters = httpClusters,
             UdpPorts = udpPorts.ToFrozenDictionary(),
+            Splice = options.Splice ?? true,
         };
     }
 

@@ -38,4 +38,8 @@ public sealed record ProxyOptions
 
     /// <summary>The address route ports listen on unless a port sets its own; default <c>0.0.0.0</c>.</summary>
     public string? BindAddress { get; init; }
+
+    /// <summary>Whether layer-4 relays (Forward, Connect, Socks5) let the kernel move a bulk stream with <c>splice(2)</c>
+    /// on Linux; default true. False copies every byte through this process (HAProxy's <c>nosplice</c>).</summary>
+    public bool? Splice { get; init; }
 }

@@ -56,6 +56,9 @@ internal sealed class ProxyConnection(ConnectionContext context, ProxySnapshot s
     /// <summary>Bytes received from the target and sent to the client.</summary>
     public long BytesToClient;
 
+    /// <summary>Of the bytes above (either way), those the kernel moved with <c>splice(2)</c>.</summary>
+    public long BytesSpliced;
+
     public CloseReason Reason { get; set; } = CloseReason.Completed;
 
     public long StartTimestamp { get; } = Stopwatch.GetTimestamp();

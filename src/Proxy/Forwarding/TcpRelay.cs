@@ -220,6 +220,13 @@ internal static class TcpRelay
                 }
 
                 Count(connection, toClient, read);
+                if (flowing && connection.Snapshot.Splice && SplicePipe.TryCreate(source, destination) is { } pipe)
+                {
+                    // A bulk stream: from here on the kernel moves it, socket to pipe to socket.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                    return await SpliceAsync(source, destination, pipe, connection, toClient, idle).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -232,6 +239,73 @@ internal static class TcpRelay
         }
         finally
         {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>Copies one direction with <c>splice(2)</c> once it carries a bulk stream (see <see cref="SplicePipe"/>):
+    /// the same loop as <see cref="SocketToSocketAsync"/> without the bytes passing through this process, except what
+    /// a full destination leaves in the pipe, which is copied out and sent asynchronously.</summary>
+    private static async Task<CopyResult> SpliceAsync(
+        Socket source, Socket destination, SplicePipe pipe, ProxyConnection connection, bool toClient, IdleTimer idle)
+    {
+        var token = idle.Token;
+        byte[]? buffer = null;
+        try
+        {
+            var flowing = true;
+            while (true)
+            {
+                if (!flowing)
+                {
+                    await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                }
+
+                var moved = pipe.Fill(source);
+                if (moved == 0)
+                {
+                    return Ended(idle, Shutdown(destination) ? CopyResult.Completed : CopyResult.DestinationFailed);
+                }
+
+                flowing = moved >= BufferSize;
+                if (moved < 0)
+                {
+                    continue;
+                }
+
+                idle.Touch();
+                try
+                {
+                    while (!pipe.TryDrain(destination))
+                    {
+                        buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
+                        var read = pipe.ReadOut(buffer);
+                        await SendAllAsync(destination, buffer.AsMemory(0, read), token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    return Ended(idle, CopyResult.DestinationFailed);
+                }
+
+                Count(connection, toClient, moved);
+                Interlocked.Add(ref connection.BytesSpliced, moved);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return Ended(idle, CopyResult.Canceled);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return Ended(idle, CopyResult.SourceFailed);
+        }
+        finally
+        {
+            pipe.Dispose();
             if (buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(buffer);

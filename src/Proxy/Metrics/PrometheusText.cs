@@ -52,6 +52,7 @@ internal static class PrometheusText
         RouteFamily(text, routes, "proxy_route_connections_active", "gauge", "Connections open on a route.", r => r.Active);
         RouteFamily(text, routes, "proxy_route_received_bytes_total", "counter", "Bytes received from clients on a route.", r => r.BytesFromClient);
         RouteFamily(text, routes, "proxy_route_sent_bytes_total", "counter", "Bytes sent to clients on a route.", r => r.BytesToClient);
+        RouteFamily(text, routes, "proxy_route_spliced_bytes_total", "counter", "Of a route's bytes either way, those the kernel moved with splice(2).", r => r.BytesSpliced);
         RouteFamily(text, routes, "proxy_route_failures_total", "counter", "Connections of a route that ended in an error or refusal.", r => r.Failures);
         return text.ToString();
     }

@@ -10,6 +10,7 @@ internal sealed class RouteStats(string routeId)
     private long _active;
     private long _bytesFromClient;
     private long _bytesToClient;
+    private long _bytesSpliced;
     private long _failures;
 
     public string RouteId { get; } = routeId;
@@ -21,6 +22,9 @@ internal sealed class RouteStats(string routeId)
     public long BytesFromClient => Interlocked.Read(ref _bytesFromClient);
 
     public long BytesToClient => Interlocked.Read(ref _bytesToClient);
+
+    /// <summary>Of the bytes either way, those moved with <c>splice(2)</c>.</summary>
+    public long BytesSpliced => Interlocked.Read(ref _bytesSpliced);
 
     /// <summary>Connections that ended with an error (connect failure, reset, refusal by the route).</summary>
     public long Failures => Interlocked.Read(ref _failures);
@@ -44,11 +48,12 @@ internal sealed class RouteStats(string routeId)
         return true;
     }
 
-    public void Close(long bytesFromClient, long bytesToClient, bool failed)
+    public void Close(long bytesFromClient, long bytesToClient, bool failed, long bytesSpliced = 0)
     {
         Interlocked.Decrement(ref _active);
         Interlocked.Add(ref _bytesFromClient, bytesFromClient);
         Interlocked.Add(ref _bytesToClient, bytesToClient);
+        Interlocked.Add(ref _bytesSpliced, bytesSpliced);
         if (failed)
         {
             Interlocked.Increment(ref _failures);

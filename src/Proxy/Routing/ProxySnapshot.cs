@@ -35,4 +35,7 @@ internal sealed class ProxySnapshot
 
     /// <summary>UDP ports, served beside Kestrel by the UDP listeners; one route per port.</summary>
     public FrozenDictionary<int, UdpPortRoute> UdpPorts { get; init; } = FrozenDictionary<int, UdpPortRoute>.Empty;
+
+    /// <summary>Whether relays may move bulk streams with <c>splice(2)</c> (see <c>Forwarding/SplicePipe</c>).</summary>
+    public bool Splice { get; init; } = true;
 }

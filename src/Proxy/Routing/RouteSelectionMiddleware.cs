@@ -68,7 +68,7 @@ internal sealed class RouteSelectionMiddleware(ConnectionDelegate next)
                 stats.Clients.Release(client);
             }
 
-            stats.Close(connection.BytesFromClient, connection.BytesToClient, connection.Reason != CloseReason.Completed);
+            stats.Close(connection.BytesFromClient, connection.BytesToClient, connection.Reason != CloseReason.Completed, connection.BytesSpliced);
         }
     }
 }
