@@ -101,6 +101,12 @@ internal sealed partial class SplicePipe : IDisposable
                 return false;
             }
 
+            if (moved == 0)
+            {
+                // An empty pipe that should hold bytes: never loop on it; end the relay as a failed destination.
+                throw new SocketException((int)SocketError.NoData);
+            }
+
             Buffered -= moved;
         }
 
