@@ -22,6 +22,9 @@ internal sealed record MachineInfo(int Cores, string CpuModel, string Kernel, st
             tools.Add(await VersionAsync(file, args, cancellation).ConfigureAwait(false));
         }
 
+        // These print no usable version of their own (microsocks has no flag; wrk prints usage): the packages say it.
+        tools.AddRange(await PackageVersionsAsync(["wrk", "tinyproxy", "microsocks", "proxychains4"], cancellation).ConfigureAwait(false));
+
         return new MachineInfo(Environment.ProcessorCount, cpu, kernel, memory, RuntimeInformation.FrameworkDescription, tools);
     }
 
@@ -36,6 +39,20 @@ internal sealed record MachineInfo(int Cores, string CpuModel, string Kernel, st
         catch (System.ComponentModel.Win32Exception)
         {
             return file + ": not installed";
+        }
+    }
+
+    private static async Task<IEnumerable<string>> PackageVersionsAsync(string[] packages, CancellationToken cancellation)
+    {
+        try
+        {
+            var (_, output, _) = await ExternalProcess.RunAsync("dpkg-query", ["-W", "-f", "${Package} ${Version}\\n", .. packages],
+                TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false);
+            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(line => line + " (Debian package)");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return packages.Select(package => package + ": unknown version");
         }
     }
 
