@@ -85,7 +85,8 @@ public sealed class SplicePipeTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Nothing_queued_is_minus_one_and_the_end_of_stream_is_zero()
     {
-        Assert.Equal(-1, _pipe.Fill(_source));
+        // On a socket left blocking, splice would wait here for data that never comes: off the test thread, with a deadline.
+        Assert.Equal(-1, await Task.Run(() => _pipe.Fill(_source)).WaitAsync(TestTimeouts.Io));
 
         _sender.Shutdown(SocketShutdown.Send);
         await WaitForSourceAsync();
@@ -109,7 +110,7 @@ public sealed class SplicePipeTests : IAsyncLifetime, IDisposable
         }
 
         // Nobody reads the receiver, so the destination's buffers fill long before 256 KiB.
-        Assert.False(_pipe.TryDrain(_destination));
+        Assert.False(await Task.Run(() => _pipe.TryDrain(_destination)).WaitAsync(TestTimeouts.Io));
         var left = _pipe.Buffered;
         Assert.InRange(left, 1, payload.Length - 1);
 
