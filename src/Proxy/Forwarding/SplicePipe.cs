@@ -16,7 +16,12 @@ internal sealed partial class SplicePipe : IDisposable
     /// <summary>The pipe's size: 256 KiB carries four of the relay's 64 KiB reads per pair of calls.</summary>
     internal const int Capacity = 256 * 1024;
 
+    private const int EPIPE = 32;
     private const int EAGAIN = 11;
+    private const int ENFILE = 23;
+    private const int EMFILE = 24;
+    private const int ECONNRESET = 104;
+    private const int ENOTCONN = 107;
     private const int O_NONBLOCK = 0x800;
     private const int O_CLOEXEC = 0x80000;
     private const int F_SETPIPE_SZ = 1031;
@@ -56,7 +61,7 @@ internal sealed partial class SplicePipe : IDisposable
             if (Pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
             {
                 // Out of descriptors is no reason to stop splicing for good; anything else (seccomp, an odd kernel) is.
-                if (Marshal.GetLastPInvokeError() is not (23 or 24))
+                if (Marshal.GetLastPInvokeError() is not (ENFILE or EMFILE))
                 {
                     Supported = false;
                 }
@@ -161,9 +166,9 @@ internal sealed partial class SplicePipe : IDisposable
     /// <summary>The errors a relay tells apart (reset, broken pipe); anything else is reported as a socket error.</summary>
     private static int ErrnoToSocketError(int errno) => errno switch
     {
-        104 => (int)SocketError.ConnectionReset,
-        32 => (int)SocketError.Shutdown,
-        107 => (int)SocketError.NotConnected,
+        ECONNRESET => (int)SocketError.ConnectionReset,
+        EPIPE => (int)SocketError.Shutdown,
+        ENOTCONN => (int)SocketError.NotConnected,
         _ => (int)SocketError.SocketError,
     };
 

@@ -1,74 +1,86 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Proxy.Tests.Admin;
 using Proxy.Tests.Infrastructure;
 using static Proxy.Tests.Infrastructure.TestRoutes;
 
 namespace Proxy.Tests.Forwarding;
 
 /// <summary>Bulk streams through a Forward route move with splice(2) once they flow, both ways, intact, also into a slow
-/// reader; with <c>Splice: false</c> nothing is spliced.</summary>
+/// reader, and /metrics says how much was spliced; with <c>Splice: false</c> nothing is.</summary>
 public sealed class SpliceTests
 {
     private const int Size = 8 * 1024 * 1024;
 
-    /// <summary>Sends <paramref name="payload"/> in 64 KiB writes, then half-closes.</summary>
-    private static async Task SendAllAsync(Socket socket, byte[] payload)
+    private static readonly byte[] PayloadBytes = RandomNumberGenerator.GetBytes(Size);
+
+    private static readonly byte[] PayloadHash = SHA256.HashData(PayloadBytes);
+
+    /// <summary>Sends the payload in 64 KiB writes, then half-closes.</summary>
+    private static async Task SendPayloadAsync(Socket socket)
     {
-        for (var offset = 0; offset < payload.Length; offset += 64 * 1024)
+        for (var offset = 0; offset < Size; offset += 64 * 1024)
         {
-            await socket.SendAsync(payload.AsMemory(offset, Math.Min(64 * 1024, payload.Length - offset)), SocketFlags.None);
+            await socket.SendAsync(PayloadBytes.AsMemory(offset, Math.Min(64 * 1024, Size - offset)), SocketFlags.None);
         }
 
         socket.Shutdown(SocketShutdown.Send);
     }
 
-    /// <summary>A backend that sends <paramref name="payload"/> to each client, then half-closes.</summary>
-    private static TcpBackend Source(byte[] payload) => new((socket, ct) => SendAllAsync(socket, payload));
+    /// <summary>A backend that sends the payload to each client, then half-closes.</summary>
+    private static TcpBackend Source() => new((socket, ct) => SendPayloadAsync(socket));
 
-    private static byte[] Payload()
+    /// <summary>Half-closes at once and asserts the whole payload arrives.</summary>
+    private static async Task DownloadAsync(Socket client)
     {
-        var payload = new byte[Size];
-        Random.Shared.NextBytes(payload);
-        return payload;
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal(PayloadHash, SHA256.HashData(await client.ReadToEndAsync()));
+    }
+
+    /// <summary>One connection through a Forward route to <paramref name="backend"/> run by <paramref name="client"/>; the
+    /// connection's summary line and the route's <c>proxy_route_spliced_bytes_total</c> as /metrics shows it.</summary>
+    private static async Task<(string Summary, double Spliced)> ForwardOnceAsync(
+        string routeId, TcpBackend backend, Func<Socket, Task> client, bool splice = true)
+    {
+        var port = TestClient.FreePort();
+        await using var proxy = await ProxyTestHost.StartAsync(new { Splice = splice, Routes = new[] { Forward(routeId, port, backend.Address) } });
+        using (var socket = await TestClient.ConnectAsync(port))
+        {
+            await client(socket);
+        }
+
+        var summary = await proxy.Logs.WaitForConnectionAsync("Completed", routeId);
+        using var admin = new AdminClient(proxy.AdminUrl);
+        using var metrics = await admin.GetAsync("/metrics");
+        var samples = PrometheusParser.Parse(await metrics.Content.ReadAsStringAsync());
+        return (summary.Message, samples[$"proxy_route_spliced_bytes_total{{route=\"{routeId}\"}}"]);
     }
 
     [Fact]
     public async Task An_upload_is_spliced_and_arrives_intact()
     {
-        var payload = Payload();
         var received = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var backend = new TcpBackend(async (socket, ct) => received.SetResult(SHA256.HashData(await socket.ReadToEndAsync())));
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("up", port, backend.Address)));
 
-        using (var client = await TestClient.ConnectAsync(port))
+        var (summary, spliced) = await ForwardOnceAsync("up", backend, async client =>
         {
-            await SendAllAsync(client, payload);
-            Assert.Equal(SHA256.HashData(payload), await received.Task.WaitAsync(TestTimeouts.Io));
-        }
+            await SendPayloadAsync(client);
+            Assert.Equal(PayloadHash, await received.Task.WaitAsync(TestTimeouts.Io));
+        });
 
-        var summary = await proxy.Logs.WaitForConnectionAsync("Completed", "up");
-        Assert.Contains($"in={Size} out=0", summary.Message, StringComparison.Ordinal);
-        Assert.InRange(proxy.Metrics.Route("up").BytesSpliced, Size / 2, Size);
+        Assert.Contains($"in={Size} out=0", summary, StringComparison.Ordinal);
+        Assert.InRange(spliced, Size / 2, Size);
     }
 
     [Fact]
     public async Task A_download_is_spliced_and_arrives_intact()
     {
-        var payload = Payload();
-        await using var backend = Source(payload);
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("down", port, backend.Address)));
+        await using var backend = Source();
 
-        using (var client = await TestClient.ConnectAsync(port))
-        {
-            client.Shutdown(SocketShutdown.Send);
-            Assert.Equal(SHA256.HashData(payload), SHA256.HashData(await client.ReadToEndAsync()));
-        }
+        var (summary, spliced) = await ForwardOnceAsync("down", backend, DownloadAsync);
 
-        var summary = await proxy.Logs.WaitForConnectionAsync("Completed", "down");
-        Assert.Contains($"in=0 out={Size}", summary.Message, StringComparison.Ordinal);
-        Assert.InRange(proxy.Metrics.Route("down").BytesSpliced, Size / 2, Size);
+        Assert.Contains($"in=0 out={Size}", summary, StringComparison.Ordinal);
+        Assert.InRange(spliced, Size / 2, Size);
     }
 
     [Fact]
@@ -76,43 +88,35 @@ public sealed class SpliceTests
     {
         // 256 KiB moved into the pipe at a time against a client that takes 4 KiB per read through a 16 KiB buffer:
         // the client's socket fills and what the pipe still holds goes out through an ordinary send.
-        var payload = Payload();
-        await using var backend = Source(payload);
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("slow", port, backend.Address)));
+        await using var backend = Source();
 
-        using var client = await TestClient.ConnectAsync(port);
-        client.ReceiveBufferSize = 16 * 1024;
-        client.Shutdown(SocketShutdown.Send);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var timeout = new CancellationTokenSource(TestTimeouts.Io * 3);
-        var buffer = new byte[4096];
-        int read;
-        while ((read = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+        var (_, spliced) = await ForwardOnceAsync("slow", backend, async client =>
         {
-            hash.AppendData(buffer, 0, read);
-        }
+            client.ReceiveBufferSize = 16 * 1024;
+            client.Shutdown(SocketShutdown.Send);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var timeout = new CancellationTokenSource(TestTimeouts.Io * 3);
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
 
-        Assert.Equal(SHA256.HashData(payload), hash.GetHashAndReset());
-        await proxy.Logs.WaitForConnectionAsync("Completed", "slow");
-        Assert.True(proxy.Metrics.Route("slow").BytesSpliced > 0);
+            Assert.Equal(PayloadHash, hash.GetHashAndReset());
+        });
+
+        Assert.True(spliced > 0);
     }
 
     [Fact]
     public async Task With_splice_off_nothing_is_spliced_and_the_stream_arrives_intact()
     {
-        var payload = Payload();
-        await using var backend = Source(payload);
-        var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(new { Splice = false, Routes = new[] { Forward("copied", port, backend.Address) } });
+        await using var backend = Source();
 
-        using (var client = await TestClient.ConnectAsync(port))
-        {
-            client.Shutdown(SocketShutdown.Send);
-            Assert.Equal(SHA256.HashData(payload), SHA256.HashData(await client.ReadToEndAsync()));
-        }
+        var (summary, spliced) = await ForwardOnceAsync("copied", backend, DownloadAsync, splice: false);
 
-        await proxy.Logs.WaitForConnectionAsync("Completed", "copied");
-        Assert.Equal(0, proxy.Metrics.Route("copied").BytesSpliced);
+        Assert.Contains($"in=0 out={Size}", summary, StringComparison.Ordinal);
+        Assert.Equal(0, spliced);
     }
 }
