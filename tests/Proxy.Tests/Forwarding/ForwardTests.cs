@@ -88,7 +88,8 @@ public sealed class ForwardTests
     public async Task Refused_first_target_fails_over_and_is_then_skipped_by_passive_health()
     {
         await using var backend = TcpBackend.Greeting("alive");
-        var dead = $"127.0.0.1:{TestClient.FreePort()}";
+        using var refusing = TestClient.RefusingPort(out var deadPort);
+        var dead = $"127.0.0.1:{deadPort}";
         var port = TestClient.FreePort();
         await using var proxy = await ProxyTestHost.StartAsync(new
         {

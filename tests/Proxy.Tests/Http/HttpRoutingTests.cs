@@ -104,7 +104,8 @@ public sealed class HttpRoutingTests
     public async Task Dead_target_gets_a_prompt_502_with_a_reason()
     {
         var port = TestClient.FreePort();
-        var dead = $"http://127.0.0.1:{TestClient.FreePort()}";
+        using var refusing = TestClient.RefusingPort(out var deadPort);
+        var dead = $"http://127.0.0.1:{deadPort}";
         await using var proxy = await ProxyTestHost.StartAsync(Section([HttpRoute("dead", port, dead)]));
         using var client = new LoopbackHttpClient(port);
 

@@ -85,6 +85,17 @@ public static class TestClient
     public static async Task<bool> IsClosedByPeerAsync(this Socket socket)
         => (await socket.ReadToEndAsync()).Length == 0;
 
+    /// <summary>A port on 127.0.0.1 that refuses connections for as long as the returned socket lives: it is bound but
+    /// not listening, so no other test running beside this one can start listening on it (a port merely found free
+    /// can be).</summary>
+    public static Socket RefusingPort(out int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
+    }
+
     /// <summary>A port that is free right now (bound then released); fine on loopback for tests.</summary>
     public static int FreePort()
     {

@@ -12,7 +12,7 @@ public sealed class RelayFailoverTests
     public async Task Egress_that_is_down_fails_over_to_the_next_one()
     {
         await using var backend = TcpBackend.Echo();
-        var dead = TestClient.FreePort();
+        using var refusing = TestClient.RefusingPort(out var dead);
         await using var nodes = await RelayNodes.StartAsync(new RelaySetup { Endpoints = egress => [Endpoint(dead), Endpoint(egress)] });
 
         for (var i = 0; i < 3; i++)
@@ -50,7 +50,8 @@ public sealed class RelayFailoverTests
     public async Task All_egresses_down_is_answered_502()
     {
         await using var backend = TcpBackend.Echo();
-        var (dead1, dead2) = (TestClient.FreePort(), TestClient.FreePort());
+        using var refusing1 = TestClient.RefusingPort(out var dead1);
+        using var refusing2 = TestClient.RefusingPort(out var dead2);
         await using var nodes = await RelayNodes.StartAsync(new RelaySetup { Endpoints = _ => [Endpoint(dead1), Endpoint(dead2)] });
 
         for (var i = 0; i < 2; i++)
