@@ -27,11 +27,14 @@ public sealed class SplicePipeTests : IAsyncLifetime, IDisposable
 
     public void Dispose()
     {
-        _pipe.Dispose();
-        foreach (var socket in new[] { _sender, _source, _destination, _receiver })
+        // The outer ends first: closing them ends a splice still blocked on the source (end of stream) or on the
+        // destination (reset), so a regression that makes splice block fails its test instead of hanging the suite.
+        foreach (var socket in new[] { _sender, _receiver, _source, _destination })
         {
             socket.Dispose();
         }
+
+        _pipe.Dispose();
     }
 
     private static async Task<(Socket Connecting, Socket Accepted)> ConnectedPairAsync()
