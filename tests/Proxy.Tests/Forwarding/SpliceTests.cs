@@ -40,20 +40,26 @@ public sealed class SpliceTests
     /// <summary>One connection through a Forward route to <paramref name="backend"/> run by <paramref name="client"/>; the
     /// connection's summary line and the route's <c>proxy_route_spliced_bytes_total</c> as /metrics shows it.</summary>
     private static async Task<(string Summary, double Spliced)> ForwardOnceAsync(
-        string routeId, TcpBackend backend, Func<Socket, Task> client, bool splice = true)
+        string routeId, TcpBackend backend, Func<Socket, Task> client, bool splice = true, int? receiveBufferSize = null)
     {
         var port = TestClient.FreePort();
         await using var proxy = await ProxyTestHost.StartAsync(new { Splice = splice, Routes = new[] { Forward(routeId, port, backend.Address) } });
-        using (var socket = await TestClient.ConnectAsync(port))
+        using (var socket = await TestClient.ConnectAsync(port, receiveBufferSize: receiveBufferSize))
         {
             await client(socket);
         }
 
         var summary = await proxy.Logs.WaitForConnectionAsync("Completed", routeId);
+        return (summary.Message, await SplicedAsync(proxy, routeId));
+    }
+
+    /// <summary>The route's <c>proxy_route_spliced_bytes_total</c> as /metrics shows it.</summary>
+    private static async Task<double> SplicedAsync(ProxyTestHost proxy, string routeId)
+    {
         using var admin = new AdminClient(proxy.AdminUrl);
         using var metrics = await admin.GetAsync("/metrics");
         var samples = PrometheusParser.Parse(await metrics.Content.ReadAsStringAsync());
-        return (summary.Message, samples[$"proxy_route_spliced_bytes_total{{route=\"{routeId}\"}}"]);
+        return samples[$"proxy_route_spliced_bytes_total{{route=\"{routeId}\"}}"];
     }
 
     [Fact]
@@ -92,7 +98,6 @@ public sealed class SpliceTests
 
         var (_, spliced) = await ForwardOnceAsync("slow", backend, async client =>
         {
-            client.ReceiveBufferSize = 16 * 1024;
             client.Shutdown(SocketShutdown.Send);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var timeout = new CancellationTokenSource(TestTimeouts.Io * 3);
@@ -104,7 +109,7 @@ public sealed class SpliceTests
             }
 
             Assert.Equal(PayloadHash, hash.GetHashAndReset());
-        });
+        }, receiveBufferSize: 16 * 1024);
 
         Assert.True(spliced > 0);
     }

@@ -57,9 +57,10 @@ public static class ConnectClient
 
     /// <summary>Connects to the proxy, asks for <paramref name="target"/> and returns the socket and the response head.
     /// On 200 the socket is the tunnel.</summary>
-    public static async Task<(Socket Socket, string Head)> OpenAsync(int proxyPort, string target, string? user = ConnectRoutes.User, string? password = ConnectRoutes.Password)
+    public static async Task<(Socket Socket, string Head)> OpenAsync(int proxyPort, string target, string? user = ConnectRoutes.User,
+        string? password = ConnectRoutes.Password, int? receiveBufferSize = null)
     {
-        var socket = await TestClient.ConnectAsync(proxyPort);
+        var socket = await TestClient.ConnectAsync(proxyPort, receiveBufferSize: receiveBufferSize);
         try
         {
             await socket.SendAsync(Request(target, user, password));
@@ -72,10 +73,11 @@ public static class ConnectClient
         }
     }
 
-    /// <summary>Opens a tunnel and asserts the proxy answered exactly <c>200 Connection established</c>.</summary>
-    public static async Task<Socket> OpenTunnelAsync(int proxyPort, string target)
+    /// <summary>Opens a tunnel and asserts the proxy answered exactly <c>200 Connection established</c>; a slow reader's
+    /// small <paramref name="receiveBufferSize"/> is set before connecting (see <see cref="TestClient.ConnectAsync"/>).</summary>
+    public static async Task<Socket> OpenTunnelAsync(int proxyPort, string target, int? receiveBufferSize = null)
     {
-        var (socket, head) = await OpenAsync(proxyPort, target);
+        var (socket, head) = await OpenAsync(proxyPort, target, receiveBufferSize: receiveBufferSize);
         if (head != Established)
         {
             var rest = await socket.ReadToEndTextAsync();

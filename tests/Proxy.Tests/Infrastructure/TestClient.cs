@@ -7,10 +7,20 @@ namespace Proxy.Tests.Infrastructure;
 /// <summary>Raw-socket client helpers with generous timeouts.</summary>
 public static class TestClient
 {
-    public static async Task<Socket> ConnectAsync(int port, IPAddress? address = null)
+    /// <param name="port">The loopback (or <paramref name="address"/>) port.</param>
+    /// <param name="address">Default 127.0.0.1.</param>
+    /// <param name="receiveBufferSize">A small receive buffer for a slow reader. Set before connecting: shrinking it on an
+    /// open connection takes back window already offered, and the sender's retransmissions then back off for tens of
+    /// seconds.</param>
+    public static async Task<Socket> ConnectAsync(int port, IPAddress? address = null, int? receiveBufferSize = null)
     {
         address ??= IPAddress.Loopback;
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize is { } size)
+        {
+            socket.ReceiveBufferSize = size;
+        }
+
         using var cts = new CancellationTokenSource(TestTimeouts.Io);
         await socket.ConnectAsync(new IPEndPoint(address, port), cts.Token);
         return socket;

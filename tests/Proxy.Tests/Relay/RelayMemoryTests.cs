@@ -39,8 +39,7 @@ public sealed class RelayMemoryTests(ITestOutputHelper output)
             await socket.ReadToEndAsync();
         });
         await using var nodes = await RelayNodes.StartAsync();
-        using var tunnel = await ConnectClient.OpenTunnelAsync(nodes.IngressPort, backend.Address);
-        tunnel.ReceiveBufferSize = 16 * 1024;
+        using var tunnel = await ConnectClient.OpenTunnelAsync(nodes.IngressPort, backend.Address, receiveBufferSize: 16 * 1024);
 
         var baseline = GC.GetTotalMemory(forceFullCollection: true);
         var peak = baseline;
