@@ -1,13 +1,16 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text;
 using Proxy.Tests.Admin;
 using Proxy.Tests.Infrastructure;
+using Proxy.Tests.Socks;
 using static Proxy.Tests.Infrastructure.TestRoutes;
 
 namespace Proxy.Tests.Forwarding;
 
 /// <summary>Bulk streams through a Forward route move with splice(2) once they flow, both ways, intact, also into a slow
-/// reader, and /metrics says how much was spliced; with <c>Splice: false</c> nothing is.</summary>
+/// reader, and /metrics says how much was spliced; with <c>Splice: false</c> nothing is. A download by curl through a
+/// CONNECT or SOCKS5 tunnel is spliced too.</summary>
 public sealed class SpliceTests
 {
     private const int Size = 8 * 1024 * 1024;
@@ -123,5 +126,41 @@ public sealed class SpliceTests
 
         Assert.Contains($"in=0 out={Size}", summary, StringComparison.Ordinal);
         Assert.Equal(0, spliced);
+    }
+
+    [Theory]
+    [InlineData("Connect")]
+    [InlineData("Socks5")]
+    public async Task A_curl_download_through_a_tunnel_route_is_spliced_and_arrives_intact(string type)
+    {
+        // An HTTP server whose one answer is the payload.
+        await using var backend = new TcpBackend(async (socket, ct) =>
+        {
+            await ConnectClient.ReadHeadAsync(socket);
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Size}\r\nConnection: close\r\n\r\n"), ct);
+            await SendPayloadAsync(socket);
+        });
+        var port = TestClient.FreePort();
+        var route = type == "Connect"
+            ? ConnectRoutes.ConnectRoute("tunnel", port, ConnectRoutes.Loopback)
+            : SocksConfig.Socks5("tunnel", port, SocksConfig.Loopback);
+        await using var proxy = await ProxyTestHost.StartAsync(ConnectRoutes.Section([route]));
+        string[] via = type == "Connect" ? ["-p", "-x", $"http://127.0.0.1:{port}"] : ["--socks5", $"127.0.0.1:{port}"];
+        var file = Path.GetTempFileName();
+        try
+        {
+            var result = await CurlClient.RunAsync(
+                ["-sS", .. via, "--proxy-user", $"{ConnectRoutes.User}:{ConnectRoutes.Password}", "-o", file, $"http://127.0.0.1:{backend.Port}/payload"]);
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal(PayloadHash, SHA256.HashData(await File.ReadAllBytesAsync(file)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        await proxy.Logs.WaitForConnectionAsync("Completed", "tunnel");
+        Assert.InRange(await SplicedAsync(proxy, "tunnel"), Size / 2, Size);
     }
 }
