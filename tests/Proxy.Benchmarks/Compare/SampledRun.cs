@@ -1,8 +1,9 @@
 namespace Proxy.Benchmarks.Compare;
 
 /// <summary>One measured run of a load against a contender: the load's own figure, the contender's CPU share (1.0 = the
-/// whole proxy core; NaN for the direct route), how busy the load core was, and the contender's peak resident memory.</summary>
-internal sealed record SampledRun<T>(T Value, double CpuShare, double LoadCoreBusy, long PeakRssBytes);
+/// whole proxy core; NaN for the direct route), how busy the load core was, the contender's peak resident memory and its
+/// context switches (0 for the direct route).</summary>
+internal sealed record SampledRun<T>(T Value, double CpuShare, double LoadCoreBusy, long PeakRssBytes, long ContextSwitches);
 
 internal static class SampledRun
 {
@@ -16,8 +17,8 @@ internal static class SampledRun
         {
             var value = await load().ConfigureAwait(false);
             var busy = loadCore.Stop();
-            var (share, peak) = sampler is null ? (double.NaN, 0L) : await sampler.StopAsync().ConfigureAwait(false);
-            return new SampledRun<T>(value, share, busy, peak);
+            var (share, peak, switches) = sampler is null ? (double.NaN, 0L, 0L) : await sampler.StopAsync().ConfigureAwait(false);
+            return new SampledRun<T>(value, share, busy, peak, switches);
         }
         finally
         {

@@ -1,11 +1,13 @@
 namespace Proxy.Benchmarks.Compare;
 
 /// <summary>Every run of the SNI measure for one contender: the load's counts, the contender's CPU share (1.0 = the whole
-/// proxy core) and CPU milliseconds per 1,000 handshakes of each run.</summary>
+/// proxy core), CPU milliseconds per 1,000 handshakes and context switches per handshake of each run.</summary>
 internal sealed record SniResult(
     SniContender Contender, IReadOnlyList<HandshakeCounts> Counts, IReadOnlyList<double> CpuShares, IReadOnlyList<double> CpuMsPerThousand,
-    IReadOnlyList<double> LoadCoreBusy, long PeakRssBytes, WarmUpResult? WarmUp, string? Error)
+    IReadOnlyList<double> SwitchesPerHandshake, IReadOnlyList<double> LoadCoreBusy, long PeakRssBytes, WarmUpResult? WarmUp, string? Error)
 {
+    public double MedianSwitchesPerHandshake => Statistics.Median(SwitchesPerHandshake);
+
     public double MedianAchieved => Statistics.Median([.. Counts.Select(c => c.PerSecond)]);
 
     public double MedianCpu => Statistics.Median(CpuShares);
