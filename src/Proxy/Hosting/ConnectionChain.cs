@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -7,6 +8,7 @@ using Proxy.Metrics;
 using Proxy.ProxyProtocol;
 using Proxy.Routing;
 using Proxy.Tls;
+using Proxy.Transport;
 
 namespace Proxy.Hosting;
 
@@ -21,12 +23,29 @@ internal static class ConnectionChain
         var clients = services.GetRequiredService<ClientConnectionCounter>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Connections");
 
-        listen.Use(next => new ProxyConnectionMiddleware(next, live, metrics, logger).OnConnectionAsync);
-        listen.Use(next => new ConnectionLimitMiddleware(next, metrics).OnConnectionAsync);
-        listen.Use(next => new ProxyProtocolMiddleware(next).OnConnectionAsync);
-        listen.Use(next => new ClientFilterMiddleware(next, clients).OnConnectionAsync);
-        listen.Use(next => new ClientHelloPeekMiddleware(next).OnConnectionAsync);
-        listen.Use(next => new RouteSelectionMiddleware(next).OnConnectionAsync);
+        Func<ConnectionDelegate, ConnectionDelegate>[] stages =
+        [
+            next => new ProxyConnectionMiddleware(next, live, metrics, logger).OnConnectionAsync,
+            next => new ConnectionLimitMiddleware(next, metrics).OnConnectionAsync,
+            next => new ProxyProtocolMiddleware(next).OnConnectionAsync,
+            next => new ClientFilterMiddleware(next, clients).OnConnectionAsync,
+            next => new ClientHelloPeekMiddleware(next).OnConnectionAsync,
+            next => new RouteSelectionMiddleware(next).OnConnectionAsync,
+        ];
+        foreach (var stage in stages)
+        {
+            listen.Use(stage);
+        }
+
+        // The same chain for the connections the listener runs itself (accepted for layer-4 routes), ending where
+        // Kestrel's HTTP pipeline would be: such a connection has none of Kestrel's per-connection features.
+        ConnectionDelegate layerFour = RefuseHttp;
+        for (var i = stages.Length - 1; i >= 0; i--)
+        {
+            layerFour = stages[i](layerFour);
+        }
+
+        services.GetRequiredService<LayerFourChains>().Register(listen.EndPoint, layerFour);
 
         // HTTP routes continue into Kestrel's own pipeline; on a TLS port its HTTPS middleware terminates first, with the
         // certificate of the route the chain chose. L4 actions never call it.
@@ -39,5 +58,14 @@ internal static class ConnectionChain
         {
             listen.Protocols = HttpProtocols.Http1;
         }
+    }
+
+    /// <summary>An HTTP route chosen for a connection accepted as layer-4. The chain takes its configuration as it starts,
+    /// on the accepting thread right after the transport chose by the same live routes, so only a reload landing
+    /// between those two reads gets here. Refused (closed); the client's next connection is Kestrel's and served.</summary>
+    private static Task RefuseHttp(ConnectionContext context)
+    {
+        context.Features.GetRequiredFeature<ProxyConnection>().Refuse(CloseReason.NoRoute);
+        return Task.CompletedTask;
     }
 }

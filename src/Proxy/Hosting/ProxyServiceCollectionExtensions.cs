@@ -33,6 +33,7 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<ProxyMetrics>();
         // Layer-4 connections read clients into 32 KiB blocks (Transport/StreamConnection).
         services.AddSingleton<LargeBlockMemoryPool>();
+        services.AddSingleton<LayerFourChains>();
         services.AddSingleton<ClientConnectionCounter>();
         services.AddSingleton<ProxyConfigCompiler>();
         services.AddSingleton<PortBindings>();

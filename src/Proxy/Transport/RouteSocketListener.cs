@@ -8,14 +8,27 @@ namespace Proxy.Transport;
 
 /// <summary>One bound TCP endpoint. Each accepted socket becomes a <see cref="StreamConnection"/> when its port serves
 /// only layer-4 routes, otherwise Kestrel's own socket connection (the HTTP pipeline's fast path, and the admin API's).
-/// Shaped like Kestrel's SocketConnectionListener.</summary>
+/// Shaped like Kestrel's SocketConnectionListener.
+/// <para>A layer-4 connection does not go back to Kestrel: the listener runs the endpoint's chain on it at once, on the
+/// thread that accepted it (with inline socket completions, the socket engine's own), as nginx's event loop does.
+/// Kestrel's dispatcher would queue it to the thread pool, a hand-off that cost about 3.7 context switches per
+/// connection (a pool thread woken, and the socket thread woken again by each socket that thread registered). The
+/// listener then does for these connections what Kestrel does for its own: it tracks them, asks them to close when the
+/// endpoint is unbound (<see cref="Microsoft.AspNetCore.Connections.Features.IConnectionLifetimeNotificationFeature"/>)
+/// and aborts those still open when Kestrel's shutdown timeout passes.</para></summary>
 internal sealed partial class RouteSocketListener(
-    Socket socket, Func<int, bool> streamsOnly, StreamConnectionOptions streamOptions, SocketConnectionContextFactory kestrel, bool noDelay, ILogger logger)
+    Socket socket, Func<int, bool> streamsOnly, StreamConnectionOptions streamOptions, SocketConnectionContextFactory kestrel, bool noDelay,
+    ConnectionDelegate? layerFourChain, Action disposed, ILogger logger)
     : IConnectionListener
 {
+    private readonly HashSet<StreamConnection> _running = [];
+    private TaskCompletionSource? _drained;
+
     /// <summary>How long to stop accepting after a failure that is not a client's reset (out of descriptors or buffers):
     /// retrying at once would spin the core, as HAProxy's and nginx's accept pauses avoid.</summary>
     private static readonly TimeSpan AcceptPause = TimeSpan.FromMilliseconds(50);
+
+    private static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(1);
 
     public EndPoint EndPoint { get; } = socket.LocalEndPoint!;
 
@@ -49,28 +62,155 @@ internal sealed partial class RouteSocketListener(
 
             accepted.NoDelay = noDelay;
             // LocalEndPoint is a getsockname call and a new object each time: read once, handed on.
-            return accepted.LocalEndPoint is IPEndPoint local && streamsOnly(local.Port)
-                ? new StreamConnection(accepted, local, streamOptions)
-                : kestrel.Create(accepted);
+            if (accepted.LocalEndPoint is not IPEndPoint local || !streamsOnly(local.Port))
+            {
+                return kestrel.Create(accepted);
+            }
+
+            var connection = new StreamConnection(accepted, local, streamOptions);
+            if (layerFourChain is null)
+            {
+                return connection;
+            }
+
+            _ = RunAsync(connection, layerFourChain);
         }
     }
 
-    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    /// <summary>Stops accepting, asks every running layer-4 connection to close (their actions end their relays) and
+    /// waits for them; those still open when <paramref name="cancellationToken"/> fires (Kestrel's shutdown timeout, or
+    /// its 5 s when a port is removed) are aborted. Kestrel closes its own connections after this, as before.</summary>
+    public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
         socket.Dispose();
-        return ValueTask.CompletedTask;
+        var drained = Drained(requestClose: true);
+        try
+        {
+            await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Abort("The server is shutting down and its timeout passed.");
+            await AbortedAsync(drained).ConfigureAwait(false);
+        }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         socket.Dispose();
         kestrel.Dispose();
-        return ValueTask.CompletedTask;
+        disposed();
+        var drained = Drained(requestClose: false);
+        if (!drained.IsCompleted)
+        {
+            // Kestrel unbinds (and so drains) first; whatever is left must not outlive the listener.
+            Abort("The listener was disposed.");
+            await AbortedAsync(drained).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Completes when no layer-4 connection runs any more; from now on, each one is asked to close as it starts.</summary>
+    private Task Drained(bool requestClose)
+    {
+        lock (_running)
+        {
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_running.Count == 0)
+            {
+                _drained.TrySetResult();
+            }
+
+            if (requestClose)
+            {
+                foreach (var connection in _running)
+                {
+                    connection.RequestClose();
+                }
+            }
+
+            return _drained.Task;
+        }
+    }
+
+    private async Task RunAsync(StreamConnection connection, ConnectionDelegate chain)
+    {
+        lock (_running)
+        {
+            _running.Add(connection);
+            if (_drained is not null)
+            {
+                // Accepted as the endpoint was being unbound: asked to close at once, and waited for like the others.
+                connection.RequestClose();
+                if (_drained.Task.IsCompleted)
+                {
+                    _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
+        }
+
+        try
+        {
+            await chain(connection).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The chain's first stage handles the connection's own failures; this is one of its own.
+            Log.ChainFailed(logger, connection.ConnectionId, ex);
+        }
+        finally
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            lock (_running)
+            {
+                _running.Remove(connection);
+                if (_running.Count == 0)
+                {
+                    _drained?.TrySetResult();
+                }
+            }
+        }
+    }
+
+    /// <summary>Waits at most a second for the aborted connections' chains to end, as Kestrel does for its own: one that
+    /// ignores its abort must not hold the shutdown.</summary>
+    private async Task AbortedAsync(Task drained)
+    {
+        if (await Task.WhenAny(drained, Task.Delay(AbortWait)).ConfigureAwait(false) != drained)
+        {
+            int left;
+            lock (_running)
+            {
+                left = _running.Count;
+            }
+
+            Log.NotAllAborted(logger, EndPoint, left);
+        }
+    }
+
+    private void Abort(string reason)
+    {
+        StreamConnection[] running;
+        lock (_running)
+        {
+            running = [.. _running];
+        }
+
+        var abort = new ConnectionAbortedException(reason);
+        foreach (var connection in running)
+        {
+            connection.Abort(abort);
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Warning, "Accept on {EndPoint} failed ({Error}); accepting again in {PauseMs} ms")]
         public static partial void AcceptFailed(ILogger logger, EndPoint endPoint, SocketError error, double pauseMs);
+
+        [LoggerMessage(3, LogLevel.Warning, "{Count} connections on {EndPoint} had not ended a second after they were aborted")]
+        public static partial void NotAllAborted(ILogger logger, EndPoint endPoint, int count);
+
+        [LoggerMessage(2, LogLevel.Error, "Connection {ConnectionId} failed in its chain")]
+        public static partial void ChainFailed(ILogger logger, string connectionId, Exception exception);
     }
 }

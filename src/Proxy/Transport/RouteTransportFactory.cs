@@ -13,7 +13,7 @@ namespace Proxy.Transport;
 /// layer-4 ports connections whose socket an action can take over (<see cref="StreamConnection"/>). Registered after
 /// Kestrel's own factory, so Kestrel picks it first (TransportManager: the last registered factory that can bind wins).</summary>
 internal sealed class RouteTransportFactory(
-    IOptions<SocketTransportOptions> options, LiveConfiguration routes, LargeBlockMemoryPool pool, ILoggerFactory loggers)
+    IOptions<SocketTransportOptions> options, LiveConfiguration routes, LargeBlockMemoryPool pool, LayerFourChains chains, ILoggerFactory loggers)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly StreamConnectionOptions _streamOptions = new(pool);
@@ -46,7 +46,7 @@ internal sealed class RouteTransportFactory(
         UseLargeBlocks(kestrelOptions, _kestrelPools);
         var kestrel = new SocketConnectionContextFactory(kestrelOptions, loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets"));
         IConnectionListener listener = new RouteSocketListener(socket, StreamsOnly, _streamOptions, kestrel, settings.NoDelay,
-            loggers.CreateLogger<RouteSocketListener>());
+            chains.For(endpoint), () => chains.Remove(endpoint), loggers.CreateLogger<RouteSocketListener>());
         return ValueTask.FromResult(listener);
     }
 
@@ -58,6 +58,6 @@ internal sealed class RouteTransportFactory(
             ?.SetValue(kestrelOptions, pools);
 
     /// <summary>Read per connection from the live snapshot, so a port that gains an HTTP route serves its next
-    /// connections through Kestrel's transport (one accepted just before still works: Kestrel's HTTP runs on any pipes).</summary>
+    /// connections through Kestrel's transport (one accepted just before keeps the routes its chain started with).</summary>
     private bool StreamsOnly(int port) => routes.Current.Ports.TryGetValue(port, out var onPort) && !onPort.ServesHttp;
 }

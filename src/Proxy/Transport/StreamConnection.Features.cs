@@ -78,6 +78,7 @@ internal sealed partial class StreamConnection : IFeatureCollection
     [
         typeof(IConnectionIdFeature), typeof(IConnectionTransportFeature), typeof(IConnectionItemsFeature), typeof(IConnectionEndPointFeature),
         typeof(IConnectionLifetimeFeature), typeof(IConnectionSocketFeature), typeof(ISocketTakeoverFeature),
+        typeof(IConnectionLifetimeNotificationFeature),
     ];
 
     private StreamConnection? Own(Type key) => Array.IndexOf(OwnTypes, key) >= 0 ? this : null;

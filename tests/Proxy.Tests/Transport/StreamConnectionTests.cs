@@ -130,6 +130,30 @@ public sealed class StreamConnectionTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public void A_close_request_cancels_its_token_whether_it_was_read_before_or_after()
+    {
+        var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()!;
+        var before = lifetime.ConnectionClosedRequested;
+        Assert.False(before.IsCancellationRequested);
+
+        lifetime.RequestClose();
+
+        Assert.True(before.IsCancellationRequested);
+        Assert.True(lifetime.ConnectionClosedRequested.IsCancellationRequested);
+        Assert.False(_connection.ConnectionClosed.IsCancellationRequested); // A request, not a close.
+    }
+
+    [Fact]
+    public void A_close_request_before_anyone_asked_is_seen_by_the_first_to_ask()
+    {
+        var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()!;
+        lifetime.RequestClose();
+
+        Assert.True(lifetime.ConnectionClosedRequested.IsCancellationRequested);
+        Assert.False(_connection.ConnectionClosed.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task Dispose_after_a_takeover_closes_the_socket_once()
     {
         Assert.True(Takeover.TryTakeOver(out var socket, out _));
