@@ -22,6 +22,7 @@ internal sealed partial class RouteSocketListener(
     : IConnectionListener
 {
     private readonly HashSet<StreamConnection> _running = [];
+    private readonly CancellationTokenSource _unbinding = new();
     private TaskCompletionSource? _drained;
 
     /// <summary>How long to stop accepting after a failure that is not a client's reset (out of descriptors or buffers):
@@ -67,7 +68,7 @@ internal sealed partial class RouteSocketListener(
                 return kestrel.Create(accepted);
             }
 
-            var connection = new StreamConnection(accepted, local, streamOptions);
+            var connection = new StreamConnection(accepted, local, streamOptions, _unbinding.Token);
             if (layerFourChain is null)
             {
                 return connection;
@@ -77,13 +78,14 @@ internal sealed partial class RouteSocketListener(
         }
     }
 
-    /// <summary>Stops accepting, asks every running layer-4 connection to close (their actions end their relays) and
-    /// waits for them; those still open when <paramref name="cancellationToken"/> fires (Kestrel's shutdown timeout, or
+    /// <summary>Stops accepting, asks every layer-4 connection to close (their shared close-requested token: the actions
+    /// end their relays on it) and waits for them; those still open when <paramref name="cancellationToken"/> fires (Kestrel's shutdown timeout, or
     /// its 5 s when a port is removed) are aborted. Kestrel closes its own connections after this, as before.</summary>
     public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
         socket.Dispose();
-        var drained = Drained(requestClose: true);
+        _unbinding.Cancel();
+        var drained = Drained();
         try
         {
             await drained.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -100,17 +102,19 @@ internal sealed partial class RouteSocketListener(
         socket.Dispose();
         kestrel.Dispose();
         disposed();
-        var drained = Drained(requestClose: false);
+        var drained = Drained();
         if (!drained.IsCompleted)
         {
             // Kestrel unbinds (and so drains) first; whatever is left must not outlive the listener.
             Abort("The listener was disposed.");
             await AbortedAsync(drained).ConfigureAwait(false);
         }
+
+        // _unbinding is not disposed: it has no timer, and a connection that outlived its abort may still read its token.
     }
 
-    /// <summary>Completes when no layer-4 connection runs any more; from now on, each one is asked to close as it starts.</summary>
-    private Task Drained(bool requestClose)
+    /// <summary>Completes when no layer-4 connection runs any more.</summary>
+    private Task Drained()
     {
         lock (_running)
         {
@@ -118,14 +122,6 @@ internal sealed partial class RouteSocketListener(
             if (_running.Count == 0)
             {
                 _drained.TrySetResult();
-            }
-
-            if (requestClose)
-            {
-                foreach (var connection in _running)
-                {
-                    connection.RequestClose();
-                }
             }
 
             return _drained.Task;
@@ -137,14 +133,10 @@ internal sealed partial class RouteSocketListener(
         lock (_running)
         {
             _running.Add(connection);
-            if (_drained is not null)
+            if (_drained is { Task.IsCompleted: true })
             {
-                // Accepted as the endpoint was being unbound: asked to close at once, and waited for like the others.
-                connection.RequestClose();
-                if (_drained.Task.IsCompleted)
-                {
-                    _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                }
+                // Accepted as the endpoint was being unbound (its token is already canceled): waited for like the others.
+                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
 

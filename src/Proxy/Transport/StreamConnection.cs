@@ -22,6 +22,7 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe,
 
     private readonly Socket _socket;
     private readonly StreamConnectionOptions _options;
+    private readonly CancellationToken _closeRequested;
     private string? _connectionId;
     private IDictionary<object, object?>? _items;
     private IDuplexPipe? _transport;
@@ -29,14 +30,14 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe,
     private PipeReader? _input;
     private PipeWriter? _output;
     private CancellationTokenSource? _closed;
-    private CancellationTokenSource? _closeRequested;
-    private int _closeRequestedState; // 1 once asked
     private int _state; // 0 open, 1 taken over, 2 closed
 
-    public StreamConnection(Socket socket, EndPoint? localEndPoint, StreamConnectionOptions options)
+    /// <summary>An accepted socket; <paramref name="closeRequested"/> is the listener's token, canceled when its endpoint is unbound.</summary>
+    public StreamConnection(Socket socket, EndPoint? localEndPoint, StreamConnectionOptions options, CancellationToken closeRequested = default)
     {
         _socket = socket;
         _options = options;
+        _closeRequested = closeRequested;
         LocalEndPoint = localEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint; // Known from the accept; read once.
     }
@@ -68,32 +69,40 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe,
 
     public override CancellationToken ConnectionClosed
     {
-        get => TokenSource(ref _closed, ref _state, signaled: 2).Token;
+        get
+        {
+            if (_closed is null)
+            {
+                var closed = new CancellationTokenSource();
+                if (Interlocked.CompareExchange(ref _closed, closed, null) is not null)
+                {
+                    closed.Dispose();
+                }
+                else if (Volatile.Read(ref _state) == 2)
+                {
+                    closed.Cancel();
+                }
+            }
+
+            return _closed.Token;
+        }
         set => throw new NotSupportedException("The connection's closed token is its own.");
     }
 
-    /// <summary>Canceled when the server asks the connection to finish (its endpoint is unbound): the actions end their
-    /// relays on it. Kestrel's own feature replaces this one on a connection Kestrel dispatches.</summary>
+    /// <summary>Canceled when the server asks its connections to finish (the endpoint is unbound): the actions end their
+    /// relays on it. One token for all of the listener's connections, so none holds a token source of its own. Kestrel's
+    /// own feature replaces this one on a connection Kestrel dispatches.</summary>
     public CancellationToken ConnectionClosedRequested
     {
-        get => TokenSource(ref _closeRequested, ref _closeRequestedState, signaled: 1).Token;
-        set => throw new NotSupportedException("The connection's close-requested token is its own.");
+        get => _closeRequested;
+        set => throw new NotSupportedException("The connection's close-requested token is its listener's.");
     }
 
     public Socket Socket => _socket;
 
-    public void RequestClose()
-    {
-        Interlocked.Exchange(ref _closeRequestedState, 1);
-        try
-        {
-            Volatile.Read(ref _closeRequested)?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed: the connection has ended.
-        }
-    }
+    /// <summary>Asked of this connection alone (its token is shared with the endpoint's others): closes it, a FIN both
+    /// ways as <see cref="Abort"/> sends.</summary>
+    public void RequestClose() => Close();
 
     /// <summary>Created on the first read: a reader that reads the socket only when asked, with a zero-byte read first so
     /// a waiting reader holds no buffer.</summary>
@@ -147,7 +156,6 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe,
 
         Close();
         _closed?.Dispose();
-        _closeRequested?.Dispose();
         return base.DisposeAsync();
     }
 
@@ -178,31 +186,6 @@ internal sealed partial class StreamConnection : ConnectionContext, IDuplexPipe,
         {
             // Disposed by a concurrent DisposeAsync; nobody is listening any more.
         }
-    }
-
-    /// <summary>A token source made on first use (most connections never ask), canceled at once if what it signals has
-    /// already happened: <paramref name="state"/> holds <paramref name="signaled"/>. The exchange and the read after it
-    /// pair with the signaling side's write then read, so one of the two always cancels.</summary>
-    private static CancellationTokenSource TokenSource(ref CancellationTokenSource? field, ref int state, int signaled)
-    {
-        if (Volatile.Read(ref field) is { } existing)
-        {
-            return existing;
-        }
-
-        var created = new CancellationTokenSource();
-        if (Interlocked.CompareExchange(ref field, created, null) is { } raced)
-        {
-            created.Dispose();
-            return raced;
-        }
-
-        if (Volatile.Read(ref state) == signaled)
-        {
-            created.Cancel();
-        }
-
-        return created;
     }
 
     IDictionary<object, object?> IConnectionItemsFeature.Items

@@ -40,7 +40,7 @@ internal static class ProcessTree
             {
                 foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
                 {
-                    total += StatusValue($"{task}/status", "voluntary_ctxt_switches") + StatusValue($"{task}/status", "nonvoluntary_ctxt_switches");
+                    total += StatusSum($"{task}/status", "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches");
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -111,19 +111,22 @@ internal static class ProcessTree
         return members;
     }
 
-    private static long StatusBytes(int pid, string field) => StatusValue($"/proc/{pid}/status", field) * 1024;
+    private static long StatusBytes(int pid, string field) => StatusSum($"/proc/{pid}/status", field) * 1024;
 
-    /// <summary>The number of a status file's field (its first word after the colon); 0 when the process has gone.</summary>
-    private static long StatusValue(string path, string field)
+    /// <summary>The sum of some numeric fields of a status file (each field's first word after its colon), in one read;
+    /// 0 when the process has gone.</summary>
+    private static long StatusSum(string path, params string[] fields)
     {
+        long total = 0;
         try
         {
             foreach (var line in File.ReadLines(path))
             {
-                if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                var colon = line.IndexOf(':', StringComparison.Ordinal);
+                if (colon > 0 && Array.IndexOf(fields, line[..colon]) >= 0)
                 {
-                    var parts = line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-                    return long.Parse(parts[1], CultureInfo.InvariantCulture);
+                    var parts = line[(colon + 1)..].Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                    total += long.Parse(parts[0], CultureInfo.InvariantCulture);
                 }
             }
         }
@@ -132,7 +135,7 @@ internal static class ProcessTree
             // The process exited while being read.
         }
 
-        return 0;
+        return total;
     }
 
     private static ProcStat? Stat(int pid)

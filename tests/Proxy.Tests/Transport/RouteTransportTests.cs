@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -47,9 +48,8 @@ public sealed class RouteTransportTests
     {
         var port = TestClient.FreePort();
         var handler = new StopProbe(honorsStop: true);
-        await using var proxy = await ProxyTestHost.StartAsync(Routes(Handler("stop", port, handler.Name)), builder => builder.Services.AddSingleton<IConnectionRouteHandler>(handler));
-        using var client = await TestClient.ConnectAsync(port);
-        Assert.Equal("ready", await client.ReadTextAsync(5));
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(Handler(handler.Name, port, handler.Name)), handler.Register);
+        using var client = await ReadyClientAsync(port);
 
         using var timeout = new CancellationTokenSource(TestTimeouts.Reload);
         var stop = proxy.App.StopAsync(timeout.Token);
@@ -65,9 +65,8 @@ public sealed class RouteTransportTests
     {
         var port = TestClient.FreePort();
         var handler = new StopProbe(honorsStop: false);
-        await using var proxy = await ProxyTestHost.StartAsync(Routes(Handler("stubborn", port, handler.Name)), builder => builder.Services.AddSingleton<IConnectionRouteHandler>(handler));
-        using var client = await TestClient.ConnectAsync(port);
-        Assert.Equal("ready", await client.ReadTextAsync(5));
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(Handler(handler.Name, port, handler.Name)), handler.Register);
+        using var client = await ReadyClientAsync(port);
 
         using var shutdownTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         await proxy.App.StopAsync(shutdownTimeout.Token).WaitAsync(TestTimeouts.Io);
@@ -125,8 +124,13 @@ public sealed class RouteTransportTests
         }
     }
 
-    private static object Handler(string id, int port, string handler)
-        => new { Id = id, Match = new { Ports = new[] { Port(port) } }, Action = new { Type = "Handler", Handler = handler } };
+    /// <summary>A client connected to the port of a route to a <see cref="StopProbe"/>, once it has read "ready".</summary>
+    private static async Task<Socket> ReadyClientAsync(int port)
+    {
+        var client = await TestClient.ConnectAsync(port);
+        Assert.Equal("ready", await client.ReadTextAsync(5));
+        return client;
+    }
 
     /// <summary>Says "ready", then waits: for its stopping token (and says "stopped") or, ignoring it, for its connection
     /// to be aborted.</summary>
@@ -135,6 +139,8 @@ public sealed class RouteTransportTests
         public string Name => honorsStop ? "stopper" : "stubborn";
 
         public TaskCompletionSource Aborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Register(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder) => builder.Services.AddSingleton<IConnectionRouteHandler>(this);
 
         public async Task HandleAsync(ConnectionContext connection, CancellationToken stopping)
         {
@@ -155,8 +161,7 @@ public sealed class RouteTransportTests
     private static void WithProbe(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder)
         => builder.Services.AddSingleton<IConnectionRouteHandler, TransportProbe>();
 
-    private static object Probe(string id, int port)
-        => new { Id = id, Match = new { Ports = new[] { Port(port) } }, Action = new { Type = "Handler", Handler = "probe" } };
+    private static object Probe(string id, int port) => Handler(id, port, "probe");
 
     /// <summary>Outranks an HTTP route on the same port, so the probe sees every connection there.</summary>
     private static object ProbeFirst(string id, int port)

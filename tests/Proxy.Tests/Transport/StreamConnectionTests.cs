@@ -15,6 +15,7 @@ namespace Proxy.Tests.Transport;
 public sealed class StreamConnectionTests : IAsyncLifetime, IDisposable
 {
     private readonly LargeBlockMemoryPool _pool = new();
+    private readonly CancellationTokenSource _unbinding = new();
     private Socket _client = null!;
     private StreamConnection _connection = null!;
 
@@ -27,7 +28,7 @@ public sealed class StreamConnectionTests : IAsyncLifetime, IDisposable
         var accept = listener.AcceptAsync();
         await _client.ConnectAsync(listener.LocalEndPoint!);
         var accepted = await accept;
-        _connection = new StreamConnection(accepted, accepted.LocalEndPoint, new StreamConnectionOptions(_pool));
+        _connection = new StreamConnection(accepted, accepted.LocalEndPoint, new StreamConnectionOptions(_pool), _unbinding.Token);
     }
 
     public async Task DisposeAsync() => await _connection.DisposeAsync();
@@ -36,6 +37,7 @@ public sealed class StreamConnectionTests : IAsyncLifetime, IDisposable
     {
         _client.Dispose();
         _pool.Dispose();
+        _unbinding.Dispose();
     }
 
     [Fact]
@@ -130,27 +132,26 @@ public sealed class StreamConnectionTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public void A_close_request_cancels_its_token_whether_it_was_read_before_or_after()
+    public void The_close_request_is_the_listeners_unbinding_and_does_not_close()
     {
         var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()!;
-        var before = lifetime.ConnectionClosedRequested;
-        Assert.False(before.IsCancellationRequested);
+        var token = lifetime.ConnectionClosedRequested;
+        Assert.False(token.IsCancellationRequested);
 
-        lifetime.RequestClose();
+        _unbinding.Cancel();
 
-        Assert.True(before.IsCancellationRequested);
-        Assert.True(lifetime.ConnectionClosedRequested.IsCancellationRequested);
+        Assert.True(token.IsCancellationRequested);
         Assert.False(_connection.ConnectionClosed.IsCancellationRequested); // A request, not a close.
     }
 
     [Fact]
-    public void A_close_request_before_anyone_asked_is_seen_by_the_first_to_ask()
+    public async Task A_close_request_for_this_connection_alone_closes_it()
     {
-        var lifetime = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()!;
-        lifetime.RequestClose();
+        _connection.Features.Get<IConnectionLifetimeNotificationFeature>()!.RequestClose();
 
-        Assert.True(lifetime.ConnectionClosedRequested.IsCancellationRequested);
-        Assert.False(_connection.ConnectionClosed.IsCancellationRequested);
+        Assert.True(_connection.ConnectionClosed.IsCancellationRequested);
+        Assert.True(await _client.IsClosedByPeerAsync());
+        Assert.False(_unbinding.IsCancellationRequested); // The endpoint's other connections were not asked.
     }
 
     [Fact]
