@@ -45,8 +45,11 @@ internal sealed class ExternalProcess : IAsyncDisposable
 
     public string Error => Read(_error);
 
-    /// <summary>Starts <paramref name="file"/> with its arguments (no shell unless the caller asks for one).</summary>
-    public static ExternalProcess Start(string file, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)
+    /// <summary>Starts <paramref name="file"/> with its arguments (no shell unless the caller asks for one), with
+    /// <paramref name="environment"/> added to this process's environment.</summary>
+    public static ExternalProcess Start(
+        string file, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -59,6 +62,11 @@ internal sealed class ExternalProcess : IAsyncDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[variable] = value;
         }
 
         var process = new Process { StartInfo = info };
