@@ -59,7 +59,9 @@ internal static class DestinationDialer
         var outcome = DialOutcome.Failed;
         foreach (var address in candidates)
         {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            // A socket of the address's own family: a dual-mode one costs four more system calls per tunnel (setting and
+            // reading IPV6_V6ONLY) and carries IPv4 as mapped IPv6 addresses.
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 await socket.ConnectAsync(new IPEndPoint(address, port), cts.Token).ConfigureAwait(false);

@@ -249,7 +249,7 @@ public sealed class DestinationPolicyTests
         Assert.False(policy.AllowsAddress(IPAddress.Parse("93.184.216.34"), 443, nameAllowed: false));
     }
 
-    private static DestinationPolicy Policy(string[] allow, string[]? deny = null)
+    internal static DestinationPolicy Policy(string[] allow, string[]? deny = null)
     {
         var errors = new List<ConfigError>();
         var policy = DestinationPolicy.Compile(new DestinationsConfig { Allow = allow, Deny = deny ?? [] }, "Action.Destinations", Context(errors));
