@@ -23,6 +23,7 @@ internal sealed partial class RouteSocketListener(
 {
     private readonly HashSet<StreamConnection> _running = [];
     private readonly CancellationTokenSource _unbinding = new();
+    /// <summary>Exists only while someone waits for the running connections to end; completed and dropped when they have.</summary>
     private TaskCompletionSource? _drained;
 
     /// <summary>How long to stop accepting after a failure that is not a client's reset (out of descriptors or buffers):
@@ -113,18 +114,14 @@ internal sealed partial class RouteSocketListener(
         // _unbinding is not disposed: it has no timer, and a connection that outlived its abort may still read its token.
     }
 
-    /// <summary>Completes when no layer-4 connection runs any more.</summary>
+    /// <summary>Completes when no layer-4 connection runs any more (one accepted while the endpoint unbinds counts too).</summary>
     private Task Drained()
     {
         lock (_running)
         {
-            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (_running.Count == 0)
-            {
-                _drained.TrySetResult();
-            }
-
-            return _drained.Task;
+            return _running.Count == 0
+                ? Task.CompletedTask
+                : (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
     }
 
@@ -133,11 +130,6 @@ internal sealed partial class RouteSocketListener(
         lock (_running)
         {
             _running.Add(connection);
-            if (_drained is { Task.IsCompleted: true })
-            {
-                // Accepted as the endpoint was being unbound (its token is already canceled): waited for like the others.
-                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
         }
 
         try
@@ -158,6 +150,7 @@ internal sealed partial class RouteSocketListener(
                 if (_running.Count == 0)
                 {
                     _drained?.TrySetResult();
+                    _drained = null;
                 }
             }
         }

@@ -64,7 +64,7 @@ internal sealed class ExternalProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (variable, value) in environment ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty)
         {
             info.Environment[variable] = value;
         }
