@@ -173,7 +173,8 @@ public sealed class ConnectRefusalTests(ConnectRefusalFixture fixture) : IClassF
     [Fact]
     public async Task Refused_port_is_answered_502()
     {
-        var response = await RefuseAsync(fixture.MainPort, ConnectClient.Request($"127.0.0.1:{TestClient.FreePort()}"), 502, "HTTP/1.1 502 Bad Gateway");
+        using var refusing = TestClient.RefusingPort(out var closed);
+        var response = await RefuseAsync(fixture.MainPort, ConnectClient.Request($"127.0.0.1:{closed}"), 502, "HTTP/1.1 502 Bad Gateway");
 
         Assert.Equal("the destination refused the connection\n", response.Body);
         await fixture.Proxy.Logs.WaitForConnectionAsync("TargetRefused", ConnectRefusalFixture.Main);

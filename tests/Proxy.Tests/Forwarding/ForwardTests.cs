@@ -118,8 +118,9 @@ public sealed class ForwardTests
     [Fact]
     public async Task All_targets_down_closes_the_client_and_says_why()
     {
+        using var refusing = TestClient.RefusingPort(out var deadPort);
         var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("down", port, $"127.0.0.1:{TestClient.FreePort()}")));
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("down", port, $"127.0.0.1:{deadPort}")));
 
         using var client = await TestClient.ConnectAsync(port);
 

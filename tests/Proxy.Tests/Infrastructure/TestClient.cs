@@ -7,6 +7,8 @@ namespace Proxy.Tests.Infrastructure;
 /// <summary>Raw-socket client helpers with generous timeouts.</summary>
 public static class TestClient
 {
+    private static readonly HashSet<int> HandedOut = [];
+
     /// <param name="port">The loopback (or <paramref name="address"/>) port.</param>
     /// <param name="address">Default 127.0.0.1.</param>
     /// <param name="receiveBufferSize">A small receive buffer for a slow reader. Set before connecting: shrinking it on an
@@ -106,11 +108,23 @@ public static class TestClient
         return socket;
     }
 
-    /// <summary>A port that is free right now (bound then released); fine on loopback for tests.</summary>
+    /// <summary>A port that is free right now (bound then released); fine on loopback for tests. Never the same port twice
+    /// in this test run: the kernel may hand a just-released port out again, and two listeners of one test (or of two
+    /// tests running side by side) would then share it.</summary>
     public static int FreePort()
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+        while (true)
+        {
+            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 }

@@ -96,7 +96,8 @@ public sealed class RelayFailoverTests
         var otherPort = TestClient.FreePort();
         await using var other = await ProxyTestHost.StartAsync(Section([RelayRoute("other", otherPort, [.. Loopback])], users: false));
         await using var nodes = await RelayNodes.StartAsync(new RelaySetup { Endpoints = egress => [Endpoint(egress), Endpoint(otherPort)] });
-        var closed = $"127.0.0.1:{TestClient.FreePort()}";
+        using var refusing = TestClient.RefusingPort(out var closedPort);
+        var closed = $"127.0.0.1:{closedPort}";
 
         var response = ProxyResponse.Parse(await ConnectClient.RefusedAsync(nodes.IngressPort, ConnectClient.Request(closed)));
 

@@ -22,7 +22,8 @@ public sealed class RelayProtocolTests
         await using var egress = await ProxyTestHost.StartAsync(Section(
             [RelayRoute("relay", port, [], action: new() { ["Destinations"] = new { Allow = new[] { "127.0.0.1/32:*", "*.invalid:*" }, Deny = new[] { $"127.0.0.1/32:{backend.Port}" } } })],
             users: false));
-        var closed = $"127.0.0.1:{TestClient.FreePort()}";
+        using var refusing = TestClient.RefusingPort(out var closedPort);
+        var closed = $"127.0.0.1:{closedPort}";
 
         Assert.Equal((HttpStatusCode.BadRequest, "protocol"), await RefusedAsync(port, Token, closed, subProtocol: false));
         Assert.Equal((HttpStatusCode.Unauthorized, "auth"), await RefusedAsync(port, null, closed));

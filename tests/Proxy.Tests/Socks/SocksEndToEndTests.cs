@@ -92,7 +92,7 @@ public sealed class SocksEndToEndTests
     public async Task Curl_exits_97_when_the_destination_refuses()
     {
         var port = TestClient.FreePort();
-        var closed = TestClient.FreePort();
+        using var refusing = TestClient.RefusingPort(out var closed);
         await using var proxy = await ProxyTestHost.StartAsync(SocksConfig.Section([SocksConfig.Socks5(Route, port, SocksConfig.Loopback)]));
 
         var run = await SocksCurl.RunAsync("--socks5", Proxy(port), $"http://127.0.0.1:{SocksConfig.Port(closed)}/");

@@ -193,7 +193,7 @@ public sealed class SocksProtocolTests
     public async Task Port_nobody_listens_on_replies_05()
     {
         var port = TestClient.FreePort();
-        var closed = TestClient.FreePort();
+        using var refusing = TestClient.RefusingPort(out var closed);
         await using var proxy = await StartAsync(port);
 
         var reply = await SocksWire.RefusedReplyAsync(port, SocksWire.Connect(IPAddress.Loopback, closed));
@@ -224,11 +224,13 @@ public sealed class SocksProtocolTests
     [Fact]
     public async Task Relay_pool_whose_every_egress_is_down_replies_01()
     {
+        using var refusing1 = TestClient.RefusingPort(out var down1);
+        using var refusing2 = TestClient.RefusingPort(out var down2);
         await using var backend = TcpBackend.Echo();
         var port = TestClient.FreePort();
         await using var proxy = await ProxyTestHost.StartAsync(SocksConfig.Section(
             [SocksConfig.Socks5(Route, port, SocksConfig.Loopback, via: SocksConfig.Pool)],
-            SocksConfig.RelayPool(TestClient.FreePort(), TestClient.FreePort())));
+            SocksConfig.RelayPool(down1, down2)));
 
         var reply = await SocksWire.RefusedReplyAsync(port, SocksWire.Connect(IPAddress.Loopback, backend.Port));
 
@@ -566,7 +568,7 @@ public sealed class SocksProtocolTests
     {
         using var silent = await SilentListener.StartAsync();
         await using var backend = TcpBackend.Echo();
-        var closed = TestClient.FreePort();
+        using var refusing = TestClient.RefusingPort(out var closed);
         string[] egressAllow = [.. SocksConfig.Loopback, "*.invalid:*"];
         // The ingress would allow 127.0.0.2; the egress does not.
         string[] ingressAllow = [.. egressAllow, "127.0.0.2/32:*"];
