@@ -7,7 +7,7 @@ namespace Proxy.Tests.Infrastructure;
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<LogEntry> _entries = new();
-    private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Done)> _waiters = [];
+    private readonly List<Waiter> _waiters = [];
     private readonly Lock _lock = new();
 
     public IReadOnlyCollection<LogEntry> Entries => _entries;
@@ -15,24 +15,26 @@ public sealed class LogCapture : ILoggerProvider
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     /// <summary>Completes with the first entry (already logged or still to come) that matches.</summary>
-    public Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match)
+    public async Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match) => (await WaitForAsync(match, 1))[0];
+
+    /// <summary>Completes once <paramref name="count"/> entries (already logged or still to come) match; with them.</summary>
+    public Task<IReadOnlyList<LogEntry>> WaitForAsync(Func<LogEntry, bool> match, int count)
     {
-        var done = new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = new Waiter(match, count);
         lock (_lock)
         {
             foreach (var entry in _entries)
             {
-                if (match(entry))
+                if (waiter.Offer(entry))
                 {
-                    done.SetResult(entry);
-                    return done.Task;
+                    return waiter.Done.Task;
                 }
             }
 
-            _waiters.Add((match, done));
+            _waiters.Add(waiter);
         }
 
-        return done.Task.WaitAsync(TestTimeouts.Reload);
+        return waiter.Done.Task.WaitAsync(TestTimeouts.Reload);
     }
 
     /// <summary>Waits for the summary line of a connection that ended with <paramref name="reason"/> (e.g. <c>Blocked</c>).</summary>
@@ -50,14 +52,7 @@ public sealed class LogCapture : ILoggerProvider
         lock (_lock)
         {
             _entries.Enqueue(entry);
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Match(entry))
-                {
-                    _waiters[i].Done.TrySetResult(entry);
-                    _waiters.RemoveAt(i);
-                }
-            }
+            _waiters.RemoveAll(waiter => waiter.Offer(entry));
         }
     }
 
@@ -69,6 +64,26 @@ public sealed class LogCapture : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             => owner.Add(new LogEntry(category, logLevel, formatter(state, exception), exception));
+    }
+
+    /// <summary>One wait: the matching entries seen so far, done at <c>count</c>.</summary>
+    private sealed class Waiter(Func<LogEntry, bool> match, int count)
+    {
+        private readonly List<LogEntry> _seen = [];
+
+        public TaskCompletionSource<IReadOnlyList<LogEntry>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>True once this entry completes the wait.</summary>
+        public bool Offer(LogEntry entry)
+        {
+            if (!match(entry))
+            {
+                return false;
+            }
+
+            _seen.Add(entry);
+            return _seen.Count == count && Done.TrySetResult(_seen);
+        }
     }
 }
 

@@ -8,6 +8,8 @@ namespace Proxy.Tests.Infrastructure;
 public static class TestClient
 {
     private static readonly HashSet<int> HandedOut = [];
+    private static readonly (int Low, int Count) UnassignedRange = ReadUnassignedRange();
+    private static int s_nextUnassigned = Random.Shared.Next(10_000);
 
     /// <param name="port">The loopback (or <paramref name="address"/>) port.</param>
     /// <param name="address">Default 127.0.0.1.</param>
@@ -108,23 +110,64 @@ public static class TestClient
         return socket;
     }
 
-    /// <summary>A port that is free right now (bound then released); fine on loopback for tests. Never the same port twice
-    /// in this test run: the kernel may hand a just-released port out again, and two listeners of one test (or of two
-    /// tests running side by side) would then share it.</summary>
+    /// <summary>A port on 127.0.0.1 that is free right now (bound then released), never the same one twice in this test
+    /// run, and below the kernel's ephemeral range where it can: a port from bind(0) is an ephemeral one, which the
+    /// kernel may hand out again, or give to a connection another test opens, before this test listens on it.</summary>
     public static int FreePort()
     {
-        while (true)
+        lock (HandedOut)
         {
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            var port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-            lock (HandedOut)
+            var (low, count) = UnassignedRange;
+            for (var tries = 0; tries < count; tries++)
             {
+                var port = low + (s_nextUnassigned++ % count);
+                if (HandedOut.Add(port) && IsFree(port))
+                {
+                    return port;
+                }
+            }
+
+            while (true)
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+                var port = ((IPEndPoint)probe.LocalEndPoint!).Port;
                 if (HandedOut.Add(port))
                 {
                     return port;
                 }
             }
+        }
+    }
+
+    /// <summary>Up to 10,000 ports just below the ephemeral range (net.ipv4.ip_local_port_range), none where the range
+    /// starts low or cannot be read.</summary>
+    private static (int Low, int Count) ReadUnassignedRange()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0];
+            var ephemeralLow = int.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
+            var low = Math.Max(ephemeralLow - 10_000, 10_000);
+            return (low, Math.Max(ephemeralLow - low, 0));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return (0, 0);
+        }
+    }
+
+    private static bool IsFree(int port)
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 }

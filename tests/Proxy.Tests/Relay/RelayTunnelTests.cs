@@ -179,11 +179,13 @@ public sealed class RelayTunnelTests
         })).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(50, backend.Accepted);
-        await WaitUntilAsync(() => nodes.EgressTunnelLines.Count() == 50, () => nodes.EgressTunnelLines);
+        // One line per tunnel on each node, each written as its tunnel ends (after the client saw the echo).
+        await nodes.Egress.Logs.WaitForAsync(e => e.Message.StartsWith("Relay tunnel ", StringComparison.Ordinal), 50);
+        Assert.Equal(50, nodes.EgressTunnelLines.Count());
         Assert.All(nodes.EgressTunnelLines, e => Assert.Contains(" end=Completed", e.Message, StringComparison.Ordinal));
-        var ingressLines = () => nodes.Ingress.Logs.Entries.Where(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal));
-        await WaitUntilAsync(() => ingressLines().Count() == 50, ingressLines);
-        Assert.All(ingressLines(), e => Assert.Contains(" end=Completed", e.Message, StringComparison.Ordinal));
+        var ingressLines = await nodes.Ingress.Logs.WaitForAsync(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal), 50);
+        Assert.Equal(50, nodes.Ingress.Logs.Entries.Count(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal)));
+        Assert.All(ingressLines, e => Assert.Contains(" end=Completed", e.Message, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -239,19 +241,5 @@ public sealed class RelayTunnelTests
         Assert.StartsWith("HTTP/1.1 403 Forbidden\r\n", head, StringComparison.Ordinal);
         Assert.Empty(nodes.EgressTunnelLines);
         Assert.Equal(0, backend.Accepted);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, Func<IEnumerable<LogEntry>> lines)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Io;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("Timed out; the log lines so far:\n" + string.Join('\n', lines().Select(e => e.Message)));
-            }
-
-            await Task.Delay(50);
-        }
     }
 }
