@@ -58,6 +58,31 @@ public sealed class HttpRoutingTests
     }
 
     [Fact]
+    public async Task Trace_context_passes_through_untouched_and_none_is_made_up()
+    {
+        await using var backend = await HttpBackend.StartAsync("a");
+        var port = TestClient.FreePort();
+        await using var proxy = await ProxyTestHost.StartAsync(Section([HttpRoute("web", port, backend.Url)]));
+        using var client = new LoopbackHttpClient(port);
+        var origin = $"http://app.example.test:{port}";
+        const string Parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+        using (var traced = new HttpRequestMessage(HttpMethod.Get, new Uri($"{origin}/traced")))
+        {
+            traced.Headers.Add("traceparent", Parent);
+            traced.Headers.Add("tracestate", "congo=t61rcWkgMzE");
+            var echo = await client.EchoAsync(traced);
+            // The proxy records no span, so the backend's parent must stay the client's.
+            Assert.Equal(Parent, echo.Header("traceparent"));
+            Assert.Equal("congo=t61rcWkgMzE", echo.Header("tracestate"));
+        }
+
+        var untraced = await client.GetEchoAsync($"{origin}/untraced");
+        Assert.Equal("a", untraced.Backend);
+        Assert.Null(untraced.Header("traceparent"));
+    }
+
+    [Fact]
     public async Task Redirect_routes_answer_301_and_308_with_the_https_location_including_the_query()
     {
         var port = TestClient.FreePort();
