@@ -183,8 +183,9 @@ public sealed class RelayTunnelTests
         await nodes.Egress.Logs.WaitForAsync(e => e.Message.StartsWith("Relay tunnel ", StringComparison.Ordinal), 50);
         Assert.Equal(50, nodes.EgressTunnelLines.Count());
         Assert.All(nodes.EgressTunnelLines, e => Assert.Contains(" end=Completed", e.Message, StringComparison.Ordinal));
-        var ingressLines = await nodes.Ingress.Logs.WaitForAsync(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal), 50);
-        Assert.Equal(50, nodes.Ingress.Logs.Entries.Count(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal)));
+        static bool IsConnectionLine(LogEntry e) => e.Message.StartsWith("Connection ", StringComparison.Ordinal);
+        var ingressLines = await nodes.Ingress.Logs.WaitForAsync(IsConnectionLine, 50);
+        Assert.Equal(50, nodes.Ingress.Logs.Entries.Count(IsConnectionLine));
         Assert.All(ingressLines, e => Assert.Contains(" end=Completed", e.Message, StringComparison.Ordinal));
     }
 
