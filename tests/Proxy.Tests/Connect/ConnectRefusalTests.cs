@@ -5,13 +5,18 @@ using static Proxy.Tests.Infrastructure.ConnectRoutes;
 
 namespace Proxy.Tests.Connect;
 
-/// <summary>One proxy for the refusal tests: an echo destination, a route that admits loopback by CIDR and name, one
-/// that admits names only (so loopback must be refused after resolving), and one with a 1 s connect timeout.</summary>
+/// <summary>One proxy for the refusal tests: an echo destination, a route that admits loopback by CIDR and name (and
+/// <see cref="Unreachable"/>), one that admits names only (so loopback must be refused after resolving), and one with a
+/// 1 s connect timeout.</summary>
 public sealed class ConnectRefusalFixture : IAsyncLifetime
 {
     public const string Main = "connect";
     public const string NamesOnly = "names-only";
     public const string Fast = "fast-timeout";
+
+    /// <summary>A multicast address: Linux refuses a TCP connect to it with ENETUNREACH at the route lookup, before any
+    /// packet is sent, so "network unreachable" is reproducible on a loopback-only machine.</summary>
+    public const string Unreachable = "224.0.0.1";
 
     public TcpBackend Echo { get; } = TcpBackend.Echo();
 
@@ -30,7 +35,7 @@ public sealed class ConnectRefusalFixture : IAsyncLifetime
         Blackhole = await BlackholeListener.StartAsync();
         Proxy = await ProxyTestHost.StartAsync(Section(
         [
-            ConnectRoute(Main, MainPort, [.. Loopback], action: new() { ["Destinations"] = new { Allow = Loopback, Deny = new[] { $"127.0.0.1/32:{Blackhole.Port}" } } }),
+            ConnectRoute(Main, MainPort, [.. Loopback], action: new() { ["Destinations"] = new { Allow = (string[])[.. Loopback, $"{Unreachable}/32:*"], Deny = new[] { $"127.0.0.1/32:{Blackhole.Port}" } } }),
             ConnectRoute(NamesOnly, NamesOnlyPort, ["localhost:*", "*:*"]),
             ConnectRoute(Fast, FastPort, [.. Loopback], route: new() { ["Limits"] = new { ConnectTimeout = "00:00:01" } }),
         ]));
@@ -178,6 +183,16 @@ public sealed class ConnectRefusalTests(ConnectRefusalFixture fixture) : IClassF
 
         Assert.Equal("the destination refused the connection\n", response.Body);
         await fixture.Proxy.Logs.WaitForConnectionAsync("TargetRefused", ConnectRefusalFixture.Main);
+        await AssertStillServesAsync();
+    }
+
+    [Fact]
+    public async Task Unreachable_network_is_answered_502()
+    {
+        var response = await RefuseAsync(fixture.MainPort, ConnectClient.Request($"{ConnectRefusalFixture.Unreachable}:443"), 502, "HTTP/1.1 502 Bad Gateway");
+
+        Assert.Equal("the destination is unreachable\n", response.Body);
+        await fixture.Proxy.Logs.WaitForConnectionAsync("TargetUnreachable", ConnectRefusalFixture.Main);
         await AssertStillServesAsync();
     }
 

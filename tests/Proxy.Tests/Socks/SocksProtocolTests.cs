@@ -218,8 +218,19 @@ public sealed class SocksProtocolTests
         await proxy.WaitForSessionAsync(Route, $"target=127.0.0.1:{silent.Port}", "end=TargetTimeout", "user=u", "reply=06");
     }
 
-    // Reply 03 (network unreachable) is not tested: no loopback destination produces ENETUNREACH, and a routable
-    // address would leave the machine (or time out instead, where the network has a default route).
+    [Fact]
+    public async Task Unreachable_network_replies_03()
+    {
+        // A multicast address: Linux refuses a TCP connect to it with ENETUNREACH before sending anything.
+        var port = TestClient.FreePort();
+        await using var proxy = await StartAsync(port, [.. SocksConfig.Loopback, "224.0.0.1/32:*"]);
+
+        var reply = await SocksWire.RefusedReplyAsync(port, SocksWire.Connect(IPAddress.Parse("224.0.0.1"), 443));
+
+        Assert.Equal(0x03, reply.Code);
+        Assert.Equal(0x01, reply.AddressType);
+        await proxy.WaitForSessionAsync(Route, "target=224.0.0.1:443", "end=TargetUnreachable", "user=u", "reply=03");
+    }
 
     [Fact]
     public async Task Relay_pool_whose_every_egress_is_down_replies_01()
