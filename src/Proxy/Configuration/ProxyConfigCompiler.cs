@@ -50,6 +50,9 @@ internal sealed class ProxyConfigCompiler
         _knownTypes = string.Join(", ", byType.Keys.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>The certificate and key files <paramref name="options"/> loads, as full paths.</summary>
+    public IReadOnlyCollection<string> CertificateFiles(ProxyOptions options) => CertificateLoader.Files(options.Certificates, _contentRoot);
+
     public ProxySnapshot? Compile(ProxyOptions options, long version, out IReadOnlyList<ConfigError> errors)
     {
         var list = new List<ConfigError>();

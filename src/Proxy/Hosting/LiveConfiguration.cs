@@ -7,6 +7,7 @@ using Proxy.Http;
 using Proxy.Listeners;
 using Proxy.Routing;
 using Proxy.Store;
+using Proxy.Tls;
 using Proxy.Udp;
 
 namespace Proxy.Hosting;
@@ -14,7 +15,9 @@ namespace Proxy.Hosting;
 /// <summary>The configuration in force: an immutable <see cref="ProxySnapshot"/> swapped atomically, with a change
 /// token for watchers. It is made of the routes of <c>appsettings.json</c> (reloaded when the file changes) and the
 /// routes of the admin API (kept in the route store). Every change is validated whole, its new ports checked,
-/// persisted, then swapped in; a change that fails leaves the last good snapshot running.</summary>
+/// persisted, then swapped in; a change that fails leaves the last good snapshot running. The certificate files it names
+/// are watched too: a renewed certificate is loaded (the whole configuration recompiled, as on a reload) and served to
+/// the next handshakes.</summary>
 internal sealed partial class LiveConfiguration : IDisposable
 {
     private readonly IConfiguration _configuration;
@@ -27,11 +30,17 @@ internal sealed partial class LiveConfiguration : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private IDisposable? _watch;
+    private CertificateFileWatch? _certificateWatch;
+    private long _certificateChanges;
     private volatile ProxySnapshot _current = ProxySnapshot.Empty;
     private CancellationTokenSource _changed = new();
     private string _fingerprint = string.Empty;
     private ProxyOptions _file = new();
     private IReadOnlyList<StoredRoute> _apiRoutes = [];
+
+    /// <summary>How long certificate files must stay unchanged before they are loaded: a renewal writes the certificate
+    /// and the key one after the other, and either alone does not match the other.</summary>
+    private static readonly TimeSpan CertificateSettle = TimeSpan.FromMilliseconds(500);
 
     public LiveConfiguration(
         IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, HttpRouteFeed http, IRouteStore store,
@@ -95,6 +104,7 @@ internal sealed partial class LiveConfiguration : IDisposable
         (_file, _apiRoutes, _current) = (file, api, snapshot);
         await _bindings.PublishAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
         _http.Publish(snapshot);
+        WatchCertificates(file);
         _watch = ChangeToken.OnChange(_configuration.GetReloadToken, () => _ = ReloadFromConfigurationAsync());
         return [];
     }
@@ -137,6 +147,7 @@ internal sealed partial class LiveConfiguration : IDisposable
     public void Dispose()
     {
         _watch?.Dispose();
+        _certificateWatch?.Dispose();
         _changed.Dispose();
         _applyLock.Dispose();
     }
@@ -179,6 +190,7 @@ internal sealed partial class LiveConfiguration : IDisposable
         if (failed.Count == 0)
         {
             (_file, _apiRoutes) = (file, api);
+            WatchCertificates(file);
             _drain.RoutesRemoved(previous, next, file.Admin?.DrainTimeout);
             if (!await _http.WaitAppliedAsync(next, cancellationToken).ConfigureAwait(false))
             {
@@ -232,6 +244,61 @@ internal sealed partial class LiveConfiguration : IDisposable
 
             Log.ReloadRejected(_logger, errors.Count, _current.Version);
             foreach (var error in errors)
+            {
+                Log.ConfigError(_logger, error.RouteId ?? "-", error.Field, error.Message);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.ReloadFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>Watches the certificate files of <paramref name="file"/>; called under the apply lock after each change.</summary>
+    private void WatchCertificates(ProxyOptions file)
+    {
+        var files = _compiler.CertificateFiles(file);
+        if (_certificateWatch is { } watching && watching.Files.Count == files.Count && watching.Files.All(files.Contains))
+        {
+            return;
+        }
+
+        _certificateWatch?.Dispose();
+        _certificateWatch = files.Count == 0 ? null : new CertificateFileWatch(files, path => _ = CertificateChangedAsync(path));
+    }
+
+    /// <summary>Reloads the certificates once their files have settled, by recompiling the configuration in force; a
+    /// certificate that does not load is reported like a rejected reload and the last good one keeps being served.</summary>
+    private async Task CertificateChangedAsync(string path)
+    {
+        var change = Interlocked.Increment(ref _certificateChanges);
+        await Task.Delay(CertificateSettle).ConfigureAwait(false);
+        if (change != Interlocked.Read(ref _certificateChanges))
+        {
+            return; // Changed again meanwhile: the last change reloads.
+        }
+
+        try
+        {
+            ApplyResult result;
+            await _applyLock.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                result = await ApplyLockedAsync(_file, _apiRoutes, null, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                _applyLock.Release();
+            }
+
+            if (result.Succeeded)
+            {
+                Log.CertificatesReloaded(_logger, path, _current.Version);
+                return;
+            }
+
+            Log.ReloadRejected(_logger, result.Errors.Count, _current.Version);
+            foreach (var error in result.Errors)
             {
                 Log.ConfigError(_logger, error.RouteId ?? "-", error.Field, error.Message);
             }
@@ -311,5 +378,8 @@ internal sealed partial class LiveConfiguration : IDisposable
 
         [LoggerMessage(5, LogLevel.Warning, "YARP had not applied the HTTP routes of version {Version} after 10 s")]
         public static partial void HttpApplySlow(ILogger logger, long version);
+
+        [LoggerMessage(6, LogLevel.Information, "Certificate file {Path} changed: certificates reloaded, version {Version}")]
+        public static partial void CertificatesReloaded(ILogger logger, string path, long version);
     }
 }

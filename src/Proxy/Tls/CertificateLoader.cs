@@ -22,6 +22,26 @@ internal static class CertificateLoader
         return certificates;
     }
 
+    /// <summary>The files the entries are loaded from (certificates and keys), as full paths, for watching.</summary>
+    public static IReadOnlyCollection<string> Files(IReadOnlyDictionary<string, CertificateConfig> configs, string contentRoot)
+    {
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var config in configs.Values)
+        {
+            if (!string.IsNullOrWhiteSpace(config.Path))
+            {
+                files.Add(Path.GetFullPath(config.Path, contentRoot));
+            }
+
+            if (!string.IsNullOrWhiteSpace(config.KeyPath))
+            {
+                files.Add(Path.GetFullPath(config.KeyPath, contentRoot));
+            }
+        }
+
+        return files;
+    }
+
     private static ServerCertificate? Load(string name, CertificateConfig config, string contentRoot, ICollection<ConfigError> errors)
     {
         var field = $"Certificates:{name}";

@@ -4,10 +4,14 @@ namespace Proxy.Tests.Infrastructure;
 
 /// <summary>A temporary directory of certificate files in the shapes <c>Proxy:Certificates</c> accepts (PEM certificate
 /// and key, or a password-protected PFX), each returned as its configuration entry with absolute paths. The proxy loads
-/// certificates when it starts, so the files are written before it and live until this is disposed.</summary>
+/// certificates when it starts (and again when a file changes), so the files are written before it and live until this
+/// is disposed.</summary>
 public sealed class CertificateFiles : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("proxy-certs-").FullName;
+
+    /// <summary>The full path of <paramref name="relative"/> in the directory.</summary>
+    public string PathOf(string relative) => System.IO.Path.Combine(_directory, relative);
 
     /// <summary>Writes <c>{name}.crt</c> and <c>{name}.key</c> (PKCS#8) and returns <c>{ Path, KeyPath }</c>.</summary>
     public object Pem(string name, X509Certificate2 certificate)
