@@ -5,6 +5,7 @@ RuntimeTuning.ApplyToProcess();
 try
 {
     var app = await ProxyHost.BuildAsync(ProxyHost.CreateBuilder(new WebApplicationOptions { Args = args }));
+    using var reload = ReloadSignal.Register(app.Services);
     await app.RunAsync();
     return 0;
 }

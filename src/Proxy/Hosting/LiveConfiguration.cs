@@ -105,8 +105,37 @@ internal sealed partial class LiveConfiguration : IDisposable
         await _bindings.PublishAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
         _http.Publish(snapshot);
         WatchCertificates(file);
-        _watch = ChangeToken.OnChange(_configuration.GetReloadToken, () => _ = ReloadFromConfigurationAsync());
+        ReportUnreadableFiles();
+        WatchConfiguration();
         return [];
+    }
+
+    /// <summary>Re-reads every configuration source and applies the result with freshly loaded certificates, whether or
+    /// not anything changed: what SIGHUP does, as for nginx, where a file watch cannot see a change (a file bind-mounted
+    /// into a container and replaced, a network file system) or a certificate was renewed outside the watched files.</summary>
+    public async Task ReloadAsync(string cause)
+    {
+        if (_configuration is IConfigurationRoot root)
+        {
+            // Not through the change token: that reload would skip an unchanged Proxy section, and run twice with this one.
+            _watch?.Dispose();
+            try
+            {
+                root.Reload();
+            }
+            catch (Exception ex)
+            {
+                // An unreadable file (reported by the handler ReportUnreadableFiles installs): nothing is applied.
+                Log.ReloadFailed(_logger, ex);
+                return;
+            }
+            finally
+            {
+                WatchConfiguration();
+            }
+        }
+
+        await ReloadFromConfigurationAsync(cause).ConfigureAwait(false);
     }
 
     /// <summary>Fires once, the next time a new snapshot is swapped in.</summary>
@@ -218,12 +247,39 @@ internal sealed partial class LiveConfiguration : IDisposable
         return new ApplyResult(ApplyOutcome.PortUnavailable, bindErrors);
     }
 
-    private async Task ReloadFromConfigurationAsync()
+    /// <summary>A configuration file that no longer parses is skipped by its provider's own reload (which keeps its
+    /// settings from being applied, but says nothing); this says it, naming the file.</summary>
+    private void ReportUnreadableFiles()
     {
-        // Every configuration reload lands here; only a change to the Proxy section matters.
-        var fingerprint = Fingerprint(_configuration);
-        if (fingerprint == Interlocked.Exchange(ref _fingerprint, fingerprint))
+        if (_configuration is not IConfigurationRoot root)
         {
+            return;
+        }
+
+        foreach (var provider in root.Providers.OfType<FileConfigurationProvider>())
+        {
+            provider.Source.OnLoadException ??= context
+                => Log.FileUnreadable(_logger, context.Provider.Source.Path ?? "-", context.Exception.GetBaseException().Message, _current.Version);
+        }
+    }
+
+    private void WatchConfiguration()
+        => _watch = ChangeToken.OnChange(_configuration.GetReloadToken, () => _ = ReloadFromConfigurationAsync(cause: null));
+
+    /// <summary>Applies the configuration as it now reads: on a change of the file (<paramref name="cause"/> null), only
+    /// when the Proxy section changed; when asked (<see cref="ReloadAsync"/>), always.</summary>
+    private async Task ReloadFromConfigurationAsync(string? cause)
+    {
+        var fingerprint = Fingerprint(_configuration);
+        if (fingerprint == Interlocked.Exchange(ref _fingerprint, fingerprint) && cause is null)
+        {
+            return;
+        }
+
+        if (!_configuration.GetSection(ProxyOptions.SectionName).Exists())
+        {
+            // A file removed (or being replaced) reloads as empty: that would unbind every route of the file.
+            Log.SectionMissing(_logger, _current.Version);
             return;
         }
 
@@ -238,7 +294,15 @@ internal sealed partial class LiveConfiguration : IDisposable
 
             if (errors.Count == 0)
             {
-                Log.Reloaded(_logger, _current.Version, _current.Routes.Count, _current.Ports.Count);
+                if (cause is null)
+                {
+                    Log.Reloaded(_logger, _current.Version, _current.Routes.Count, _current.Ports.Count);
+                }
+                else
+                {
+                    Log.ReloadedOnRequest(_logger, cause, _current.Version, _current.Routes.Count, _current.Ports.Count);
+                }
+
                 return;
             }
 
@@ -381,5 +445,14 @@ internal sealed partial class LiveConfiguration : IDisposable
 
         [LoggerMessage(6, LogLevel.Information, "Certificate file {Path} changed: certificates reloaded, version {Version}")]
         public static partial void CertificatesReloaded(ILogger logger, string path, long version);
+
+        [LoggerMessage(7, LogLevel.Information, "Configuration and certificates reloaded on {Cause}: version {Version}, {Routes} routes on {Ports} ports")]
+        public static partial void ReloadedOnRequest(ILogger logger, string cause, long version, int routes, int ports);
+
+        [LoggerMessage(8, LogLevel.Error, "Configuration file {Path} is unreadable ({Message}); version {Version} keeps running")]
+        public static partial void FileUnreadable(ILogger logger, string path, string message, long version);
+
+        [LoggerMessage(9, LogLevel.Error, "Configuration change rejected: the configuration has no Proxy section (its file missing or empty); version {Version} keeps running")]
+        public static partial void SectionMissing(ILogger logger, long version);
     }
 }

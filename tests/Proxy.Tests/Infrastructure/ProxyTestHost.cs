@@ -73,6 +73,9 @@ public sealed class ProxyTestHost : IAsyncDisposable
         return (builder, directory, path, logs);
     }
 
+    /// <summary>The configuration file the proxy watches.</summary>
+    public string ConfigPath => _configPath;
+
     /// <summary>The content root of the running proxy (certificate paths are relative to it).</summary>
     public string ContentRoot => _directory;
 

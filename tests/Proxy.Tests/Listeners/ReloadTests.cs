@@ -52,6 +52,51 @@ public sealed class ReloadTests
     }
 
     [Fact]
+    public async Task A_file_that_no_longer_parses_is_reported_and_changes_nothing_until_it_is_fixed()
+    {
+        await using var backend = TcpBackend.Echo();
+        int port = TestClient.FreePort(), added = TestClient.FreePort();
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("good", port, backend.Address)));
+        var version = proxy.Config.Current.Version;
+
+        await File.WriteAllTextAsync(proxy.ConfigPath, "{ \"Proxy\": { \"Routes\": [ { \"Id\": ");
+        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith($"Configuration file {Path.GetFileName(proxy.ConfigPath)} is unreadable (", StringComparison.Ordinal)
+            && e.Message.EndsWith($"version {version} keeps running", StringComparison.Ordinal));
+        Assert.Equal(version, proxy.Config.Current.Version);
+        using (var client = await TestClient.ConnectAsync(port))
+        {
+            await client.AssertEchoesAsync("still serving");
+        }
+
+        Assert.True(await proxy.ReloadAsync(Routes(Forward("good", port, backend.Address), Echo("added", added))));
+        using (var client = await TestClient.ConnectAsync(added))
+        {
+            await client.AssertEchoesAsync("fixed file applied");
+        }
+    }
+
+    [Fact]
+    public async Task A_removed_file_is_rejected_instead_of_unbinding_every_route()
+    {
+        await using var backend = TcpBackend.Echo();
+        var port = TestClient.FreePort();
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(Forward("good", port, backend.Address)));
+        var version = proxy.Config.Current.Version;
+
+        File.Delete(proxy.ConfigPath);
+        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Configuration change rejected: the configuration has no Proxy section", StringComparison.Ordinal));
+        Assert.Equal(version, proxy.Config.Current.Version);
+        using (var client = await TestClient.ConnectAsync(port))
+        {
+            await client.AssertEchoesAsync("still serving");
+        }
+
+        // Put back, it is applied again (the same routes, as a new version).
+        await File.WriteAllTextAsync(proxy.ConfigPath, ProxyTestHost.Serialize(Routes(Forward("good", port, backend.Address)), proxy.AdminPort));
+        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith($"Configuration reloaded: version {version + 1}, 1 routes on 1 ports", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Reload_onto_a_port_another_process_holds_is_rejected_and_nothing_changes()
     {
         await using var backend = TcpBackend.Echo();
