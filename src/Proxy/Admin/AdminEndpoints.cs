@@ -19,7 +19,7 @@ internal static class AdminEndpoints
 
     public static void MapAdminApi(this WebApplication app)
     {
-        var keys = app.Services.GetRequiredService<AdminSettings>().Keys;
+        var settings = app.Services.GetRequiredService<AdminSettings>();
         app.MapGet("/healthz", (LiveConfiguration live) => Results.Ok(new { Status = "Healthy", Version = live.Current.Version }))
             .WithMetadata(AdminEndpointMetadata.Instance).WithTags("Health");
         app.MapOpenApi().WithMetadata(AdminEndpointMetadata.Instance);
@@ -27,7 +27,7 @@ internal static class AdminEndpoints
         var secured = app.MapGroup(string.Empty).WithMetadata(AdminEndpointMetadata.Instance)
             .AddEndpointFilter(async (context, next) =>
             {
-                var keyId = keys.Authenticate(context.HttpContext.Request);
+                var keyId = settings.Keys.Authenticate(context.HttpContext.Request);
                 if (keyId is null)
                 {
                     context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";

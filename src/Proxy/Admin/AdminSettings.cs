@@ -3,21 +3,24 @@ using Proxy.Configuration;
 
 namespace Proxy.Admin;
 
-/// <summary>The admin listener's URLs and keys, validated at startup: an admin API reachable from the network
-/// without a key is refused.</summary>
+/// <summary>The admin listener's URLs (bound at startup) and its keys (replaced by each configuration change, so a key
+/// is rotated or revoked with a reload): an admin API reachable from the network without a key is refused.</summary>
 internal sealed class AdminSettings
 {
     public const string DefaultUrl = "http://127.0.0.1:9900";
 
+    private volatile AdminKeys _keys;
+
     private AdminSettings(IReadOnlyList<Uri> urls, AdminKeys keys)
     {
         Urls = urls;
-        Keys = keys;
+        _keys = keys;
     }
 
     public IReadOnlyList<Uri> Urls { get; }
 
-    public AdminKeys Keys { get; }
+    /// <summary>The keys in force, read per request.</summary>
+    public AdminKeys Keys => _keys;
 
     public static AdminSettings? Create(AdminOptions? options, ICollection<ConfigError> errors)
     {
@@ -42,15 +45,45 @@ internal sealed class AdminSettings
             urls.Add(url);
         }
 
-        for (var i = 0; i < options.ApiKeys.Count; i++)
+        CheckKeys(options.ApiKeys, errors);
+        return errors.Count > before ? null : new AdminSettings(urls, new AdminKeys(options.ApiKeys));
+    }
+
+    /// <summary>The keys of a changed configuration, checked against the URLs the API listens on (which only a restart
+    /// changes); null with errors when they would not do.</summary>
+    public AdminKeys? CompileKeys(AdminOptions? options, ICollection<ConfigError> errors)
+    {
+        var keys = options?.ApiKeys ?? [];
+        var before = errors.Count;
+        if (keys.Count == 0 && Urls.FirstOrDefault(url => !IsLoopback(url)) is { } open)
         {
-            if (string.IsNullOrEmpty(options.ApiKeys[i].Key) || options.ApiKeys[i].Key!.Length < 16)
+            errors.Add(new ConfigError(null, "Admin.ApiKeys", $"The admin API listens on '{open}': it cannot be left without an API key."));
+        }
+
+        CheckKeys(keys, errors);
+        return errors.Count > before ? null : new AdminKeys(keys);
+    }
+
+    /// <summary>Puts keys from <see cref="CompileKeys"/> in force.</summary>
+    public void Use(AdminKeys keys) => _keys = keys;
+
+    /// <summary>Whether <paramref name="options"/> names the URLs the API listens on (a change needs a restart).</summary>
+    public bool ListensAsConfigured(AdminOptions? options)
+    {
+        var texts = options is null || options.Urls.Count == 0 ? [DefaultUrl] : options.Urls;
+        return texts.Count == Urls.Count
+            && texts.Select((text, i) => Uri.TryCreate(text, UriKind.Absolute, out var url) && url == Urls[i]).All(same => same);
+    }
+
+    private static void CheckKeys(IReadOnlyList<ApiKeyConfig> keys, ICollection<ConfigError> errors)
+    {
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (string.IsNullOrEmpty(keys[i].Key) || keys[i].Key!.Length < 16)
             {
                 errors.Add(new ConfigError(null, $"Admin.ApiKeys[{i}].Key", "An API key must be at least 16 characters."));
             }
         }
-
-        return errors.Count > before ? null : new AdminSettings(urls, new AdminKeys(options.ApiKeys));
     }
 
     private static bool IsLoopback(Uri url)

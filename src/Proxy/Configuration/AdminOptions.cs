@@ -1,6 +1,7 @@
 namespace Proxy.Configuration;
 
-/// <summary>The admin API (<c>Proxy:Admin</c>): where it listens and who may use it. Read at startup.</summary>
+/// <summary>The admin API (<c>Proxy:Admin</c>): where it listens (read at startup) and who may use it (the keys follow
+/// every reload).</summary>
 public sealed record AdminOptions
 {
     /// <summary>Listen URLs; default <c>http://127.0.0.1:9900</c>. A non-loopback address requires <see cref="ApiKeys"/>.</summary>

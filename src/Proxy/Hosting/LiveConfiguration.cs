@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Proxy.Admin;
 using Proxy.Configuration;
 using Proxy.Http;
 using Proxy.Listeners;
@@ -27,6 +28,7 @@ internal sealed partial class LiveConfiguration : IDisposable
     private readonly IRouteStore _store;
     private readonly RouteDrain _drain;
     private readonly UdpListeners _udp;
+    private readonly AdminSettings _admin;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private IDisposable? _watch;
@@ -44,8 +46,9 @@ internal sealed partial class LiveConfiguration : IDisposable
 
     public LiveConfiguration(
         IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, HttpRouteFeed http, IRouteStore store,
-        RouteDrain drain, UdpListeners udp, ILogger<LiveConfiguration> logger)
+        RouteDrain drain, UdpListeners udp, AdminSettings admin, ILogger<LiveConfiguration> logger)
     {
+        _admin = admin;
         _udp = udp;
         _configuration = configuration;
         _compiler = compiler;
@@ -184,9 +187,11 @@ internal sealed partial class LiveConfiguration : IDisposable
     private async Task<ApplyResult> ApplyLockedAsync(ProxyOptions file, IReadOnlyList<StoredRoute> api, ApiRoutesUpdate? update, CancellationToken cancellationToken)
     {
         var next = _compiler.Compile(Combine(file, api), _current.Version + 1, out var errors);
-        if (next is null)
+        var keyErrors = new List<ConfigError>();
+        var keys = _admin.CompileKeys(file.Admin, keyErrors);
+        if (next is null || keys is null)
         {
-            return ApplyResult.Invalid(errors);
+            return ApplyResult.Invalid([.. errors, .. keyErrors]);
         }
 
         errors = await _http.ValidateAsync(next).ConfigureAwait(false);
@@ -218,6 +223,15 @@ internal sealed partial class LiveConfiguration : IDisposable
         failed = [.. failed, .. await _udp.ApplyAsync(next).ConfigureAwait(false)];
         if (failed.Count == 0)
         {
+            if (file != _file)
+            {
+                _admin.Use(keys);
+                if (!_admin.ListensAsConfigured(file.Admin))
+                {
+                    Log.AdminUrlsNeedRestart(_logger, string.Join(", ", _admin.Urls));
+                }
+            }
+
             (_file, _apiRoutes) = (file, api);
             WatchCertificates(file);
             _drain.RoutesRemoved(previous, next, file.Admin?.DrainTimeout);
@@ -451,6 +465,9 @@ internal sealed partial class LiveConfiguration : IDisposable
 
         [LoggerMessage(8, LogLevel.Error, "Configuration file {Path} is unreadable ({Message}); version {Version} keeps running")]
         public static partial void FileUnreadable(ILogger logger, string path, string message, long version);
+
+        [LoggerMessage(10, LogLevel.Warning, "Admin.Urls changed: the admin API keeps listening on {Urls} until the proxy restarts")]
+        public static partial void AdminUrlsNeedRestart(ILogger logger, string urls);
 
         [LoggerMessage(9, LogLevel.Error, "Configuration change rejected: the configuration has no Proxy section (its file missing or empty); version {Version} keeps running")]
         public static partial void SectionMissing(ILogger logger, long version);

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Proxy.Admin;
+using Proxy.Configuration;
 using Proxy.Store;
 using Proxy.Tests.Infrastructure;
 using static Proxy.Tests.Infrastructure.TestRoutes;
@@ -118,6 +120,56 @@ public sealed class AdminAuthTests
         {
             Assert.True(properties.TryGetProperty(property, out _), $"RouteConfig lacks '{property}'.");
         }
+    }
+
+    [Fact]
+    public async Task A_reload_rotates_the_keys_and_one_with_a_short_key_is_rejected_keeping_the_old_ones()
+    {
+        const string Rotated = "rotated-key-0123456789abcdef";
+        var (section, adminUrl) = WithKeys();
+        await using var proxy = await ProxyTestHost.StartAsync(section);
+        using var ops = new AdminClient(adminUrl, OpsKey);
+        using var rotated = new AdminClient(adminUrl, Rotated);
+        using (var response = await ops.GetAsync("/api/routes"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var admin = new { Urls = new[] { adminUrl.ToString().TrimEnd('/') }, ApiKeys = new[] { new { Id = "ops-2", Key = Rotated } } };
+        Assert.True(await proxy.ReloadAsync(new { BindAddress = "127.0.0.1", Admin = admin }));
+
+        using (var response = await ops.GetAsync("/api/routes"))
+        {
+            await AdminClient.ReadProblemAsync(response, HttpStatusCode.Unauthorized);
+        }
+
+        using (var response = await rotated.GetAsync("/api/routes"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var tooShort = new { Urls = admin.Urls, ApiKeys = new[] { new { Id = "short", Key = "0123456789abcde" } } };
+        Assert.False(await proxy.ReloadAsync(new { BindAddress = "127.0.0.1", Admin = tooShort }));
+        await proxy.Logs.WaitForAsync(e => e.Message.Contains("field Admin.ApiKeys[0].Key", StringComparison.Ordinal));
+        using (var response = await rotated.GetAsync("/api/routes"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public void Keys_of_an_admin_api_listening_beyond_loopback_cannot_all_be_removed_by_a_reload()
+    {
+        var errors = new List<ConfigError>();
+        var settings = AdminSettings.Create(new AdminOptions { Urls = ["http://0.0.0.0:9900"], ApiKeys = [new ApiKeyConfig { Id = "ops", Key = OpsKey }] }, errors)!;
+        Assert.Empty(errors);
+
+        Assert.Null(settings.CompileKeys(new AdminOptions { Urls = ["http://0.0.0.0:9900"] }, errors));
+        var error = Assert.Single(errors);
+        Assert.Equal("Admin.ApiKeys", error.Field);
+        Assert.Contains("http://0.0.0.0:9900", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(settings.CompileKeys(new AdminOptions { Urls = ["http://0.0.0.0:9900"], ApiKeys = [new ApiKeyConfig { Id = "ci", Key = CiKey }] }, errors));
+        Assert.Single(errors);
     }
 
     [Fact]
