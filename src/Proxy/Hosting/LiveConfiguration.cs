@@ -33,16 +33,11 @@ internal sealed partial class LiveConfiguration : IDisposable
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private IDisposable? _watch;
     private CertificateFileWatch? _certificateWatch;
-    private long _certificateChanges;
     private volatile ProxySnapshot _current = ProxySnapshot.Empty;
     private CancellationTokenSource _changed = new();
     private string _fingerprint = string.Empty;
     private ProxyOptions _file = new();
     private IReadOnlyList<StoredRoute> _apiRoutes = [];
-
-    /// <summary>How long certificate files must stay unchanged before they are loaded: a renewal writes the certificate
-    /// and the key one after the other, and either alone does not match the other.</summary>
-    private static readonly TimeSpan CertificateSettle = TimeSpan.FromMilliseconds(500);
 
     public LiveConfiguration(
         IConfiguration configuration, ProxyConfigCompiler compiler, PortBindings bindings, HttpRouteFeed http, IRouteStore store,
@@ -162,13 +157,13 @@ internal sealed partial class LiveConfiguration : IDisposable
         }
     }
 
-    /// <summary>Applies a new file configuration with the current API routes.</summary>
-    public async Task<ApplyResult> ApplyFileAsync(ProxyOptions file, CancellationToken cancellationToken)
+    /// <summary>Applies a new file configuration (null: the one in force, recompiled) with the current API routes.</summary>
+    public async Task<ApplyResult> ApplyFileAsync(ProxyOptions? file, CancellationToken cancellationToken)
     {
         await _applyLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await ApplyLockedAsync(file, _apiRoutes, null, cancellationToken).ConfigureAwait(false);
+            return await ApplyLockedAsync(file ?? _file, _apiRoutes, null, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -320,11 +315,7 @@ internal sealed partial class LiveConfiguration : IDisposable
                 return;
             }
 
-            Log.ReloadRejected(_logger, errors.Count, _current.Version);
-            foreach (var error in errors)
-            {
-                Log.ConfigError(_logger, error.RouteId ?? "-", error.Field, error.Message);
-            }
+            LogRejected(errors);
         }
         catch (Exception ex)
         {
@@ -345,45 +336,33 @@ internal sealed partial class LiveConfiguration : IDisposable
         _certificateWatch = files.Count == 0 ? null : new CertificateFileWatch(files, path => _ = CertificateChangedAsync(path));
     }
 
-    /// <summary>Reloads the certificates once their files have settled, by recompiling the configuration in force; a
-    /// certificate that does not load is reported like a rejected reload and the last good one keeps being served.</summary>
+    /// <summary>Reloads the certificates by recompiling the configuration in force; a certificate that does not load is
+    /// reported like a rejected reload and the last good one keeps being served.</summary>
     private async Task CertificateChangedAsync(string path)
     {
-        var change = Interlocked.Increment(ref _certificateChanges);
-        await Task.Delay(CertificateSettle).ConfigureAwait(false);
-        if (change != Interlocked.Read(ref _certificateChanges))
-        {
-            return; // Changed again meanwhile: the last change reloads.
-        }
-
         try
         {
-            ApplyResult result;
-            await _applyLock.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                result = await ApplyLockedAsync(_file, _apiRoutes, null, CancellationToken.None).ConfigureAwait(false);
-            }
-            finally
-            {
-                _applyLock.Release();
-            }
-
+            var result = await ApplyFileAsync(null, CancellationToken.None).ConfigureAwait(false);
             if (result.Succeeded)
             {
                 Log.CertificatesReloaded(_logger, path, _current.Version);
                 return;
             }
 
-            Log.ReloadRejected(_logger, result.Errors.Count, _current.Version);
-            foreach (var error in result.Errors)
-            {
-                Log.ConfigError(_logger, error.RouteId ?? "-", error.Field, error.Message);
-            }
+            LogRejected(result.Errors);
         }
         catch (Exception ex)
         {
             Log.ReloadFailed(_logger, ex);
+        }
+    }
+
+    private void LogRejected(IReadOnlyList<ConfigError> errors)
+    {
+        Log.ReloadRejected(_logger, errors.Count, _current.Version);
+        foreach (var error in errors)
+        {
+            Log.ConfigError(_logger, error.RouteId ?? "-", error.Field, error.Message);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using Proxy.Tests.Infrastructure;
 using static Proxy.Tests.Http.HttpRoutes;
 
@@ -99,7 +100,7 @@ public sealed class CertificateRenewalTests
         Assert.Equal(renewed.Thumbprint, await ServedThumbprintAsync(port));
     }
 
-    private static void WriteVersion(CertificateFiles files, string volume, string version, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    private static void WriteVersion(CertificateFiles files, string volume, string version, X509Certificate2 certificate)
     {
         var entry = Path.Combine(volume, version);
         Directory.CreateDirectory(entry);

@@ -39,8 +39,6 @@ public sealed class ProgramProcess : IAsyncDisposable
 
     public string SettingsPath => Path.Combine(Directory, "appsettings.json");
 
-    public int Id => _process.Id;
-
     public bool HasExited => _process.HasExited;
 
     /// <summary>Writes <paramref name="settings"/> as <c>appsettings.json</c> in a new directory, starts the program there
