@@ -7,7 +7,7 @@ using Proxy.Routing;
 
 namespace Proxy.Forwarding;
 
-/// <summary>Builds <see cref="ForwardAction"/>s from <c>{ Type: Forward, Targets, LoadBalancing, ProxyProtocol, PassiveHealth }</c>.</summary>
+/// <summary>Builds <see cref="ForwardAction"/>s from <c>{ Type: Forward, Targets, LoadBalancing, ProxyProtocol, PassiveHealth, HealthCheck.Active }</c>.</summary>
 internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRouteActionFactory
 {
     public IReadOnlyCollection<string> Types { get; } = ["Forward"];
@@ -59,11 +59,50 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             errors.Add(new ConfigError(routeId, "Action.PassiveHealth.CoolDown", "Must be a positive time span such as 00:00:10."));
         }
 
+        var probe = Probe(routeId, action.HealthCheck, errors);
         if (action.Handler is not null)
         {
             errors.Add(new ConfigError(routeId, "Action.Handler", "Handler is only used by a Handler action."));
         }
 
-        return errors.Count > before ? null : new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown), header, logger);
+        return errors.Count > before ? null : new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown, probe), header, logger);
+    }
+
+    /// <summary><c>HealthCheck.Active</c> as a TCP connect probe; the HTTP-only parts of <c>HealthCheck</c> are errors here.</summary>
+    private static TargetProbe? Probe(string routeId, HttpHealthCheckConfig? health, ICollection<ConfigError> errors)
+    {
+        if (health is null)
+        {
+            return null;
+        }
+
+        if (health.Passive is not null)
+        {
+            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Passive", "A Forward route's passive health is Action.PassiveHealth."));
+        }
+
+        if (health.Active is not { } active)
+        {
+            return null;
+        }
+
+        if (active.Path is not null)
+        {
+            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Active.Path", "A Forward target is probed by connecting to it; Path is for Http routes."));
+        }
+
+        var interval = active.Interval ?? TargetProbe.DefaultInterval;
+        var timeout = active.Timeout ?? TargetProbe.DefaultTimeout;
+        if (interval <= TimeSpan.Zero)
+        {
+            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Active.Interval", "Must be a positive time span such as 00:00:05."));
+        }
+
+        if (timeout <= TimeSpan.Zero)
+        {
+            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Active.Timeout", "Must be a positive time span such as 00:00:02."));
+        }
+
+        return new TargetProbe(interval, timeout);
     }
 }

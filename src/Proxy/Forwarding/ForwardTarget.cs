@@ -3,10 +3,15 @@ using System.Net;
 
 namespace Proxy.Forwarding;
 
-/// <summary>One <c>host:port</c> target of a Forward route, with its passive health and live connection count.</summary>
+/// <summary>One <c>host:port</c> target of a Forward route, with its passive and active health and live connection count.</summary>
 internal sealed class ForwardTarget(string host, int port, string address)
 {
+    /// <summary>Failed probes in a row that take a target out (YARP's ConsecutiveFailures default, as HTTP routes use).</summary>
+    public const int ProbeFailuresToDown = 2;
+
     private int _consecutiveFailures;
+    private int _failedProbes;
+    private volatile bool _probedDown;
     private long _downUntil;
     private int _active;
 
@@ -23,7 +28,31 @@ internal sealed class ForwardTarget(string host, int port, string address)
 
     public int ActiveConnections => Volatile.Read(ref _active);
 
-    public bool IsHealthy => Stopwatch.GetTimestamp() >= Volatile.Read(ref _downUntil);
+    public bool IsHealthy => !_probedDown && Stopwatch.GetTimestamp() >= Volatile.Read(ref _downUntil);
+
+    /// <summary>Whether active probes have taken the target out (passive health aside).</summary>
+    public bool IsProbedDown => _probedDown;
+
+    /// <summary>Records an active probe: the <see cref="ProbeFailuresToDown"/>-th failure in a row takes the target out,
+    /// the first success brings it back. Returns whether that changed the target's state. One prober per target.</summary>
+    public bool Probed(bool succeeded)
+    {
+        if (succeeded)
+        {
+            _failedProbes = 0;
+            var wasDown = _probedDown;
+            _probedDown = false;
+            return wasDown;
+        }
+
+        if (++_failedProbes < ProbeFailuresToDown || _probedDown)
+        {
+            return false;
+        }
+
+        _probedDown = true;
+        return true;
+    }
 
     public void ConnectionOpened()
     {

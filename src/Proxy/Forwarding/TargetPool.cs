@@ -3,11 +3,14 @@ using System.Net;
 namespace Proxy.Forwarding;
 
 /// <summary>The targets of one Forward route: picks where to start (load balancing) and the order to fail over in.</summary>
-internal sealed class TargetPool(ForwardTarget[] targets, LoadBalancingPolicy policy, int maxFailures, TimeSpan coolDown)
+internal sealed class TargetPool(ForwardTarget[] targets, LoadBalancingPolicy policy, int maxFailures, TimeSpan coolDown, TargetProbe? probe = null)
 {
     private int _next = -1;
 
     public IReadOnlyList<ForwardTarget> Targets => targets;
+
+    /// <summary>How the targets are probed (<c>HealthCheck.Active</c>), if they are.</summary>
+    public TargetProbe? Probe => probe;
 
     public int MaxFailures => maxFailures;
 

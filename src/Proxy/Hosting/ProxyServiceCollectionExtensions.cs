@@ -41,6 +41,7 @@ public static class ProxyServiceCollectionExtensions
         services.AddSingleton<RouteDrain>();
         services.AddSingleton<UdpListeners>();
         services.AddHostedService(sp => sp.GetRequiredService<UdpListeners>());
+        services.AddHostedService<Forwarding.TargetProber>();
 
         // Admin API and the route store.
         services.AddSingleton<IRouteStore>(sp =>

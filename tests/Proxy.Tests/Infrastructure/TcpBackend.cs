@@ -12,11 +12,14 @@ public sealed class TcpBackend : IAsyncDisposable
     private readonly List<Task> _connections = [];
     private int _accepted;
 
-    public TcpBackend(Func<Socket, CancellationToken, Task> serve, IPAddress? address = null)
+    /// <param name="serve">Runs once per accepted connection.</param>
+    /// <param name="address">Where to listen; loopback by default.</param>
+    /// <param name="port">A given port (a backend started again where an earlier one listened); any free one by default.</param>
+    public TcpBackend(Func<Socket, CancellationToken, Task> serve, IPAddress? address = null, int port = 0)
     {
         address ??= IPAddress.Loopback;
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(address, 0));
+        _listener.Bind(new IPEndPoint(address, port));
         _listener.Listen(512);
         Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
         _acceptLoop = AcceptAsync(serve);
@@ -29,7 +32,9 @@ public sealed class TcpBackend : IAsyncDisposable
     public int Accepted => Volatile.Read(ref _accepted);
 
     /// <summary>Echoes every byte; on the client's FIN, finishes sending and half-closes too.</summary>
-    public static TcpBackend Echo() => new(async (socket, ct) =>
+    public static TcpBackend Echo(int port = 0) => new(EchoAsync, port: port);
+
+    private static async Task EchoAsync(Socket socket, CancellationToken ct)
     {
         var buffer = new byte[16 * 1024];
         int read;
@@ -39,7 +44,7 @@ public sealed class TcpBackend : IAsyncDisposable
         }
 
         socket.Shutdown(SocketShutdown.Send);
-    });
+    }
 
     /// <summary>Says <paramref name="text"/> as soon as a client connects, then echoes (a server-speaks-first protocol).</summary>
     public static TcpBackend Greeting(string text) => new(async (socket, ct) =>
