@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Proxy.Hosting;
-using Proxy.Routing;
 
 namespace Proxy.Forwarding;
 
@@ -19,8 +18,8 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _watch = ChangeToken.OnChange(live.GetChangeToken, () => Probe(live.Current));
-        Probe(live.Current);
+        _watch = ChangeToken.OnChange(live.GetChangeToken, ProbeCurrent);
+        ProbeCurrent();
         return Task.CompletedTask;
     }
 
@@ -36,21 +35,26 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
         Replace(null);
     }
 
-    private void Probe(ProxySnapshot snapshot)
+    /// <summary>Probes the targets of the snapshot in force, and stops probing those of the one before. Under the lock,
+    /// so that of two swaps close together the later snapshot's probes are the ones left running.</summary>
+    private void ProbeCurrent()
     {
         var probing = new CancellationTokenSource();
-        foreach (var route in snapshot.Routes)
+        lock (_lock)
         {
-            if (route.Action is ForwardAction { Pool: { Probe: { } probe } pool })
+            foreach (var route in live.Current.Routes)
             {
-                foreach (var target in pool.Targets)
+                if (route.Action is ForwardAction { Pool: { Probe: { } probe } pool })
                 {
-                    _ = ProbeAsync(route.Id, target, probe, probing.Token);
+                    foreach (var target in pool.Targets)
+                    {
+                        _ = ProbeAsync(route.Id, target, probe, probing.Token);
+                    }
                 }
             }
-        }
 
-        Replace(probing);
+            Replace(probing);
+        }
     }
 
     private void Replace(CancellationTokenSource? probing)
