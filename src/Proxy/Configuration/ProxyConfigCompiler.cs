@@ -129,6 +129,7 @@ internal sealed class ProxyConfigCompiler
 
         var ports = CompilePorts(id, match.Ports, errors);
         var domains = CompileDomains(id, match.Domains, errors);
+        var alpn = CompileAlpn(id, match.Alpn, errors);
         var clientIps = ConfigSections.CompileNetworks(id, "Match.ClientIps", match.ClientIps, errors);
         var udp = string.Equals(match.Transport, "Udp", StringComparison.OrdinalIgnoreCase);
         if (match.Transport is not null && !udp && !string.Equals(match.Transport, "Tcp", StringComparison.OrdinalIgnoreCase))
@@ -172,6 +173,11 @@ internal sealed class ProxyConfigCompiler
             errors.Add(new ConfigError(id, "Match.Path", "Path, Methods and Headers apply to Http and Redirect routes only."));
         }
 
+        if (action is IHttpRouteAction && alpn.Length > 0)
+        {
+            errors.Add(new ConfigError(id, "Match.Alpn", "Alpn matches layer-4 routes only; for HTTP routes TLS termination negotiates h2 or http/1.1."));
+        }
+
         if (udp)
         {
             UdpRouteRules.Check(id, config, action, errors);
@@ -190,6 +196,7 @@ internal sealed class ProxyConfigCompiler
             Ports = ports,
             // A plain HTTP route matches the Host header inside the HTTP pipeline, not the connection's SNI.
             Domains = action is IHttpRouteAction { Certificate: null } ? [] : domains,
+            Alpn = alpn,
             ClientIps = clientIps,
             Acl = acl,
             Limits = limits,
@@ -262,7 +269,7 @@ internal sealed class ProxyConfigCompiler
 
                 peekTimeout = route.Limits.PeekTimeout > peekTimeout ? route.Limits.PeekTimeout : peekTimeout;
                 peekMaxBytes = Math.Max(peekMaxBytes, route.Limits.PeekMaxBytes);
-                needsServerName |= route.Domains.Count > 0;
+                needsServerName |= route.Domains.Count > 0 || route.Alpn.Count > 0;
             }
 
             if (terminated > 0 && plainHttp > 0)
@@ -306,6 +313,25 @@ internal sealed class ProxyConfigCompiler
             {
                 errors.Add(new ConfigError(id, $"Match.Ports[{i}]", $"The range '{ports[i]}' spans more than {MaxPortsPerRange} ports."));
             }
+        }
+
+        return result;
+    }
+
+    /// <summary>ALPN protocol names as the ClientHello carries them: 1-255 bytes (RFC 7301 §3.1), compared exactly;
+    /// printable ASCII here, as every registered name is.</summary>
+    private static string[] CompileAlpn(string id, IReadOnlyList<string> protocols, List<ConfigError> errors)
+    {
+        var result = new string[protocols.Count];
+        for (var i = 0; i < protocols.Count; i++)
+        {
+            var name = protocols[i] ?? string.Empty;
+            if (name.Length is 0 or > 255 || !name.All(c => c is > ' ' and < (char)0x7F))
+            {
+                errors.Add(new ConfigError(id, $"Match.Alpn[{i}]", $"'{name}' is not an ALPN protocol name (1-255 printable ASCII characters, e.g. h2, acme-tls/1)."));
+            }
+
+            result[i] = name;
         }
 
         return result;

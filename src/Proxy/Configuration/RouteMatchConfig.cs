@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Proxy.Configuration;
 
-/// <summary>The match half of a route: port, then domain, then client address.</summary>
+/// <summary>The match half of a route: port, then domain, then ALPN, then client address.</summary>
 public sealed record RouteMatchConfig
 {
     /// <summary>Ports (<c>"443"</c>) or inclusive ranges (<c>"9000-9010"</c>).</summary>
@@ -11,6 +11,10 @@ public sealed record RouteMatchConfig
 
     /// <summary>TLS SNI names (and, for HTTP routes, Host names): exact (<c>db.example.com</c>), one-label wildcard (<c>*.example.com</c>) or <c>*</c>.</summary>
     public IReadOnlyList<string> Domains { get; init; } = [];
+
+    /// <summary>Layer-4 routes: TLS ALPN protocols (RFC 7301), of which the ClientHello must offer one, e.g.
+    /// <c>acme-tls/1</c> (ACME TLS-ALPN-01 challenges, RFC 8737) or <c>h2</c>; empty means any.</summary>
+    public IReadOnlyList<string> Alpn { get; init; } = [];
 
     /// <summary>Client addresses or CIDR ranges this route is for; empty means any.</summary>
     public IReadOnlyList<string> ClientIps { get; init; } = [];

@@ -15,7 +15,7 @@ internal sealed class MisdirectedRequestMiddleware(RequestDelegate next)
         if (connection is { SentClientHello: true, ServerName: { } serverName, Route: { } route }
             && !string.Equals(context.Request.Host.Host, serverName, StringComparison.OrdinalIgnoreCase))
         {
-            var hostRoute = connection.Port.Match(context.Request.Host.Host.ToLowerInvariant(), connection.Client.Address);
+            var hostRoute = connection.Port.Match(context.Request.Host.Host.ToLowerInvariant(), connection.ApplicationProtocols, connection.Client.Address);
             if (hostRoute is null || Identity(hostRoute) != Identity(route))
             {
                 context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;

@@ -13,7 +13,7 @@ internal sealed class PortRoutes
     /// <summary>Routes on this port, highest priority first.</summary>
     public required IReadOnlyList<Route> Routes { get; init; }
 
-    /// <summary>Some route names a domain, so the ClientHello must be peeked before a route is chosen.</summary>
+    /// <summary>Some route names a domain or an ALPN protocol, so the ClientHello must be peeked before a route is chosen.</summary>
     public required bool NeedsServerName { get; init; }
 
     public required ProxyProtocolSettings ProxyProtocol { get; init; }
@@ -30,12 +30,15 @@ internal sealed class PortRoutes
 
     public required int PeekMaxBytes { get; init; }
 
-    /// <summary>The best route for a connection: higher priority, then the more specific domain, then the more specific
-    /// client network. Validation guarantees there is never a tie.</summary>
-    public Route? Match(string? serverName, IPAddress clientAddress)
+    /// <summary>The best route for a connection: higher priority, then the more specific domain, then a named ALPN
+    /// protocol over none, then the more specific client network. Validation guarantees there is never a tie.</summary>
+    /// <param name="serverName">The ClientHello's SNI (or, for an HTTP request, its Host), if any.</param>
+    /// <param name="protocols">The ALPN protocols the ClientHello offered; empty when none (or no ClientHello).</param>
+    /// <param name="clientAddress">The client's address (as a PROXY header carried it, when one did).</param>
+    public Route? Match(string? serverName, IReadOnlyList<string> protocols, IPAddress clientAddress)
     {
         Route? best = null;
-        int bestPriority = int.MinValue, bestDomain = -1, bestClient = -1;
+        int bestPriority = int.MinValue, bestDomain = -1, bestAlpn = -1, bestClient = -1;
         var routes = Routes;
         // Indexed, not foreach: enumerating an IReadOnlyList boxes an enumerator, once per route per connection.
         for (var i = 0; i < routes.Count; i++)
@@ -52,17 +55,24 @@ internal sealed class PortRoutes
                 continue;
             }
 
+            var alpn = route.AlpnScore(protocols);
+            if (alpn < 0)
+            {
+                continue;
+            }
+
             var client = route.ClientScore(clientAddress);
             if (client < 0)
             {
                 continue;
             }
 
-            if (best is null || domain > bestDomain || (domain == bestDomain && client > bestClient))
+            if (best is null || domain > bestDomain || (domain == bestDomain && (alpn > bestAlpn || (alpn == bestAlpn && client > bestClient))))
             {
                 best = route;
                 bestPriority = route.Priority;
                 bestDomain = domain;
+                bestAlpn = alpn;
                 bestClient = client;
             }
         }

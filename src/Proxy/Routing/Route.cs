@@ -18,6 +18,9 @@ internal sealed class Route
 
     public required IReadOnlyList<DomainPattern> Domains { get; init; }
 
+    /// <summary>ALPN protocol names the ClientHello must offer one of; empty for any.</summary>
+    public IReadOnlyList<string> Alpn { get; init; } = [];
+
     public required NetworkList ClientIps { get; init; }
 
     /// <summary>The route's own client filter, applied after it is chosen; null when it has none.</summary>
@@ -57,6 +60,29 @@ internal sealed class Route
         }
 
         return best;
+    }
+
+    /// <summary>0 when the route names no ALPN protocol, 1 when the client offers one it names, -1 otherwise.</summary>
+    public int AlpnScore(IReadOnlyList<string> offered)
+    {
+        if (Alpn.Count == 0)
+        {
+            return 0;
+        }
+
+        // Indexed loops: no enumerator boxed per connection.
+        for (var i = 0; i < offered.Count; i++)
+        {
+            for (var j = 0; j < Alpn.Count; j++)
+            {
+                if (string.Equals(offered[i], Alpn[j], StringComparison.Ordinal))
+                {
+                    return 1;
+                }
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>0 when the route names no client address, 1 + the matching prefix length when one matches, -1 otherwise.</summary>

@@ -3,7 +3,7 @@ using Proxy.Configuration;
 namespace Proxy.Routing;
 
 /// <summary>Finds pairs of routes that would tie for some connection: same port, same priority, an identical
-/// domain key and an identical client-address key. Anything else is ordered by specificity.</summary>
+/// domain key, a shared ALPN key and an identical client-address key. Anything else is ordered by specificity.</summary>
 internal static class RouteConflicts
 {
     public static void Find(IEnumerable<PortRoutes> ports, ICollection<ConfigError> errors)
@@ -29,10 +29,10 @@ internal static class RouteConflicts
                         continue;
                     }
 
-                    if (SharedDomain(a, b) is { } domain && SharedClient(a, b) is { } client && reported.Add((a.Id, b.Id)))
+                    if (SharedDomain(a, b) is { } domain && SharedAlpn(a, b) is { } alpn && SharedClient(a, b) is { } client && reported.Add((a.Id, b.Id)))
                     {
                         errors.Add(new ConfigError(b.Id, "Match",
-                            $"Ambiguous with route '{a.Id}' on port {port.Port}: same priority, domain {domain} and client {client}. " +
+                            $"Ambiguous with route '{a.Id}' on port {port.Port}: same priority, domain {domain}, ALPN {alpn} and client {client}. " +
                             "Give one a higher Priority or a more specific match."));
                     }
                 }
@@ -59,6 +59,17 @@ internal static class RouteConflicts
         }
 
         return null;
+    }
+
+    /// <summary>A protocol both name (a client offering it could match either), or "(any)" when neither names one.</summary>
+    private static string? SharedAlpn(Route a, Route b)
+    {
+        if (a.Alpn.Count == 0 || b.Alpn.Count == 0)
+        {
+            return a.Alpn.Count == b.Alpn.Count ? "(any)" : null;
+        }
+
+        return a.Alpn.FirstOrDefault(b.Alpn.Contains) is { } shared ? $"'{shared}'" : null;
     }
 
     private static string? SharedHost(Route a, Route b)

@@ -6,7 +6,7 @@ using Proxy.Tls;
 
 namespace Proxy.Routing;
 
-/// <summary>Chooses the connection's route (domain, then client address, by priority and specificity), applies the
+/// <summary>Chooses the connection's route (domain, ALPN, then client address, by priority and specificity), applies the
 /// route's own ACL and limits, and runs its action.</summary>
 internal sealed class RouteSelectionMiddleware(ConnectionDelegate next)
 {
@@ -14,7 +14,7 @@ internal sealed class RouteSelectionMiddleware(ConnectionDelegate next)
     {
         var connection = context.Features.GetRequiredFeature<ProxyConnection>();
         var client = connection.Client.Address;
-        var route = connection.Port.Match(connection.ServerName, client);
+        var route = connection.Port.Match(connection.ServerName, connection.ApplicationProtocols, client);
         if (route is null)
         {
             connection.Refuse(connection.PeekFailure ?? CloseReason.NoRoute);

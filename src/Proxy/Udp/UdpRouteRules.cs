@@ -16,6 +16,11 @@ internal static class UdpRouteRules
             errors.Add(new ConfigError(id, "Action.Type", "A UDP route must be a Forward route."));
         }
 
+        if (config.Match?.Alpn.Count > 0)
+        {
+            errors.Add(new ConfigError(id, "Match.Alpn", "Alpn (TLS) applies to TCP routes only."));
+        }
+
         if (config.Match?.Domains.Count > 0)
         {
             errors.Add(new ConfigError(id, "Match.Domains", "Domains (SNI) apply to TCP routes only."));

@@ -48,19 +48,19 @@ public class RouteMatchBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public string? ExactFirst() => _port.Match("svc0.example.com", Client)?.Id;
+    public string? ExactFirst() => _port.Match("svc0.example.com", [], Client)?.Id;
 
     [Benchmark]
-    public string? ExactLast() => _port.Match("svc499.example.com", Client)?.Id;
+    public string? ExactLast() => _port.Match("svc499.example.com", [], Client)?.Id;
 
     [Benchmark]
-    public string? WildcardLast() => _port.Match("app.zone499.example.com", Client)?.Id;
+    public string? WildcardLast() => _port.Match("app.zone499.example.com", [], Client)?.Id;
 
     [Benchmark]
-    public string? NoMatch() => _port.Match("nothing.example.org", Client)?.Id;
+    public string? NoMatch() => _port.Match("nothing.example.org", [], Client)?.Id;
 
     [Benchmark]
-    public string? NoServerName() => _port.Match(null, Client)?.Id;
+    public string? NoServerName() => _port.Match(null, [], Client)?.Id;
 
     private static RouteConfig Route(string id, string domain) => new()
     {

@@ -245,30 +245,87 @@ public sealed class PortRoutesMatchTests
             Action = new RouteActionConfig { Type = "Forward", Targets = ["10.0.0.5:5432"] },
         });
 
-        Assert.Equal("tls", snapshot.Ports[Port].Match(null, Client)?.Id);
-        Assert.Equal("pg", snapshot.Ports[5432].Match(null, Client)?.Id);
+        Assert.Equal("tls", snapshot.Ports[Port].Match(null, [], Client)?.Id);
+        Assert.Equal("pg", snapshot.Ports[5432].Match(null, [], Client)?.Id);
     }
 
-    private static RouteConfig Route(string id, int? priority = null, string[]? domains = null, string[]? clientIps = null) => new()
+    [Fact]
+    public void A_route_naming_an_alpn_protocol_wins_for_clients_offering_it_and_is_skipped_for_others()
+    {
+        var snapshot = Snapshot(Route("web", domains: ["*.example.com"]), Route("acme", domains: ["*.example.com"], alpn: ["acme-tls/1"]));
+
+        Assert.Equal("acme", Match(snapshot, "www.example.com", alpn: ["acme-tls/1"]));
+        Assert.Equal("acme", Match(snapshot, "www.example.com", alpn: ["h2", "acme-tls/1"]));
+        Assert.Equal("web", Match(snapshot, "www.example.com", alpn: ["h2", "http/1.1"]));
+        Assert.Equal("web", Match(snapshot, "www.example.com"));
+        Assert.Null(Match(Snapshot(Route("acme", alpn: ["acme-tls/1"])), "www.example.com", alpn: ["ACME-TLS/1"]));
+    }
+
+    [Fact]
+    public void A_more_specific_domain_beats_an_alpn_match_and_an_alpn_match_beats_a_client_network()
+    {
+        var snapshot = Snapshot(
+            Route("exact", domains: ["db.example.com"]),
+            Route("alpn", domains: ["*.example.com"], alpn: ["h2"]),
+            Route("network", domains: ["*.example.com"], clientIps: ["192.0.2.0/24"]));
+
+        Assert.Equal("exact", Match(snapshot, "db.example.com", alpn: ["h2"]));
+        Assert.Equal("alpn", Match(snapshot, "www.example.com", alpn: ["h2"]));
+        Assert.Equal("network", Match(snapshot, "www.example.com", alpn: ["http/1.1"]));
+    }
+
+    [Fact]
+    public void Routes_sharing_an_alpn_protocol_with_the_same_domain_and_clients_are_ambiguous_and_disjoint_ones_are_not()
+    {
+        Assert.Empty(Errors(Route("h2", domains: ["*"], alpn: ["h2"]), Route("acme", domains: ["*"], alpn: ["acme-tls/1"])));
+
+        var error = Assert.Single(Errors(Route("a", domains: ["*"], alpn: ["h2", "http/1.1"]), Route("b", domains: ["*"], alpn: ["http/1.1"])));
+        Assert.Equal(("b", "Match"), (error.RouteId, error.Field));
+        Assert.Contains("ALPN 'http/1.1'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("h 2")]
+    [InlineData("h2\u00e9")]
+    public void An_alpn_entry_that_is_not_a_protocol_name_is_a_validation_error(string name)
+    {
+        var error = Assert.Single(Errors(Route("bad", alpn: [System.Text.RegularExpressions.Regex.Unescape(name)])));
+
+        Assert.Equal(("bad", "Match.Alpn[0]"), (error.RouteId, error.Field));
+    }
+
+    private static RouteConfig Route(string id, int? priority = null, string[]? domains = null, string[]? clientIps = null, string[]? alpn = null) => new()
     {
         Id = id,
         Priority = priority,
-        Match = new RouteMatchConfig { Ports = [Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], Domains = domains ?? [], ClientIps = clientIps ?? [] },
+        Match = new RouteMatchConfig
+        {
+            Ports = [Port.ToString(System.Globalization.CultureInfo.InvariantCulture)], Domains = domains ?? [], ClientIps = clientIps ?? [], Alpn = alpn ?? [],
+        },
         Action = new RouteActionConfig { Type = "Forward", Targets = ["10.0.0.5:443"] },
     };
 
     private static ProxySnapshot Snapshot(params RouteConfig[] routes)
     {
-        var compiler = new ProxyConfigCompiler(
-            [new ForwardActionFactory(NullLogger<ForwardAction>.Instance), new HandlerActionFactory([new EchoHandler()]), new BlockAction()],
-            new ProxyMetrics());
-        var snapshot = compiler.Compile(new ProxyOptions { Routes = routes }, 1, out var errors);
+        var snapshot = Compile(routes, out var errors);
 
         Assert.Empty(errors);
         Assert.NotNull(snapshot);
         return snapshot;
     }
 
-    private static string? Match(ProxySnapshot snapshot, string? serverName, string? client = null)
-        => snapshot.Ports[Port].Match(serverName, client is null ? Client : IPAddress.Parse(client))?.Id;
+    private static IReadOnlyList<ConfigError> Errors(params RouteConfig[] routes)
+    {
+        Compile(routes, out var errors);
+        return errors;
+    }
+
+    private static ProxySnapshot? Compile(RouteConfig[] routes, out IReadOnlyList<ConfigError> errors)
+        => new ProxyConfigCompiler(
+            [new ForwardActionFactory(NullLogger<ForwardAction>.Instance), new HandlerActionFactory([new EchoHandler()]), new BlockAction()],
+            new ProxyMetrics()).Compile(new ProxyOptions { Routes = routes }, 1, out errors);
+
+    private static string? Match(ProxySnapshot snapshot, string? serverName, string? client = null, string[]? alpn = null)
+        => snapshot.Ports[Port].Match(serverName, alpn ?? [], client is null ? Client : IPAddress.Parse(client))?.Id;
 }

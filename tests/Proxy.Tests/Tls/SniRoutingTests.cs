@@ -287,7 +287,7 @@ public sealed class SniRoutingTests
         var (db, web, port, proxy) = (pair.Db, pair.Web, pair.Port, pair.Proxy);
         var connect = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
 
-        var (exitCode, output) = await RunOpenSslAsync("s_client", "-connect", connect, "-servername", DbName, "-brief");
+        var (exitCode, output) = await OpenSslClient.RunAsync("s_client", "-connect", connect, "-servername", DbName, "-brief");
 
         Assert.True(exitCode == 0, $"openssl exited with {exitCode}:\n{output}");
         Assert.Contains("CONNECTION ESTABLISHED", output, StringComparison.Ordinal);
@@ -295,10 +295,10 @@ public sealed class SniRoutingTests
         await db.WaitForHandshakesAsync(1);
 
         // Without -brief s_client prints the server certificate: it is the backend's, byte for byte.
-        (exitCode, output) = await RunOpenSslAsync("s_client", "-connect", connect, "-servername", WebName);
+        (exitCode, output) = await OpenSslClient.RunAsync("s_client", "-connect", connect, "-servername", WebName);
 
         Assert.True(exitCode == 0, $"openssl exited with {exitCode}:\n{output}");
-        Assert.Equal(PemBody(web.Certificate.ExportCertificatePem()), PemBody(output));
+        Assert.Equal(OpenSslClient.PemBody(web.Certificate.ExportCertificatePem()), OpenSslClient.PemBody(output));
         await web.WaitForHandshakesAsync(1);
         Assert.Equal(1, db.Handshakes);
         Assert.Equal([DbName], db.ServerNames);
@@ -366,48 +366,6 @@ public sealed class SniRoutingTests
         }
 
         return protocols;
-    }
-
-    private static string PemBody(string text)
-    {
-        const string Begin = "-----BEGIN CERTIFICATE-----", End = "-----END CERTIFICATE-----";
-        var start = text.IndexOf(Begin, StringComparison.Ordinal);
-        var end = text.IndexOf(End, StringComparison.Ordinal);
-        Assert.True(start >= 0 && end > start, $"No certificate in:\n{text}");
-        return string.Concat(text[(start + Begin.Length)..end].Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
-    }
-
-    /// <summary>Runs openssl with stdin closed (as <c>&lt;/dev/null</c>), so s_client ends its session once connected.</summary>
-    private static async Task<(int ExitCode, string Output)> RunOpenSslAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("/usr/bin/openssl")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("openssl did not start.");
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TestTimeouts.Io);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     /// <summary>Two TLS backends behind one port, routed by SNI: the setup most of these tests share.</summary>
