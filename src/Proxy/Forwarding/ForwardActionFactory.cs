@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Proxy.Configuration;
 using Proxy.Destinations;
@@ -7,9 +8,14 @@ using Proxy.Routing;
 
 namespace Proxy.Forwarding;
 
-/// <summary>Builds <see cref="ForwardAction"/>s from <c>{ Type: Forward, Targets, LoadBalancing, ProxyProtocol, PassiveHealth, HealthCheck.Active }</c>.</summary>
+/// <summary>Builds <see cref="ForwardAction"/>s from <c>{ Type: Forward, Targets, LoadBalancing, ProxyProtocol, PassiveHealth, HealthCheck.Active }</c>.
+/// A target keeps its state from one configuration to the next while its route keeps it (same route id and address):
+/// a reload, an API change or a renewed certificate neither brings a dead target back nor forgets its connections.</summary>
 internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRouteActionFactory
 {
+    /// <summary>The targets each route id last compiled with, by address; replaced per route at each compile.</summary>
+    private readonly ConcurrentDictionary<string, Dictionary<string, ForwardTarget>> _targets = new(StringComparer.Ordinal);
+
     public IReadOnlyCollection<string> Types { get; } = ["Forward"];
 
     public IRouteAction? Create(RouteActionContext context)
@@ -22,11 +28,18 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         }
 
         var targets = new ForwardTarget[action.Targets.Count];
+        var previous = _targets.GetValueOrDefault(routeId);
+        var current = new Dictionary<string, ForwardTarget>(StringComparer.Ordinal);
         for (var i = 0; i < targets.Length; i++)
         {
-            if (HostPort.TryParse(action.Targets[i], out var host, out var port))
+            var address = action.Targets[i];
+            if (current.TryGetValue(address, out var listed) || previous?.TryGetValue(address, out listed) == true)
             {
-                targets[i] = new ForwardTarget(host, port, action.Targets[i]);
+                targets[i] = current[address] = listed;
+            }
+            else if (HostPort.TryParse(address, out var host, out var port))
+            {
+                targets[i] = current[address] = new ForwardTarget(host, port, address);
             }
             else
             {
@@ -65,7 +78,13 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             errors.Add(new ConfigError(routeId, "Action.Handler", "Handler is only used by a Handler action."));
         }
 
-        return errors.Count > before ? null : new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown, probe), header, logger);
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        _targets[routeId] = current;
+        return new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown, probe), header, logger);
     }
 
     /// <summary><c>HealthCheck.Active</c> as a TCP connect probe; the HTTP-only parts of <c>HealthCheck</c> are errors here.</summary>

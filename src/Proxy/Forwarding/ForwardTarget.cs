@@ -11,7 +11,7 @@ internal sealed class ForwardTarget(string host, int port, string address)
 
     private int _consecutiveFailures;
     private int _failedProbes;
-    private volatile bool _probedDown;
+    private int _probedDown; // 1 while probes keep the target out
     private long _downUntil;
     private int _active;
 
@@ -28,30 +28,23 @@ internal sealed class ForwardTarget(string host, int port, string address)
 
     public int ActiveConnections => Volatile.Read(ref _active);
 
-    public bool IsHealthy => !_probedDown && Stopwatch.GetTimestamp() >= Volatile.Read(ref _downUntil);
+    public bool IsHealthy => !IsProbedDown && Stopwatch.GetTimestamp() >= Volatile.Read(ref _downUntil);
 
     /// <summary>Whether active probes have taken the target out (passive health aside).</summary>
-    public bool IsProbedDown => _probedDown;
+    public bool IsProbedDown => Volatile.Read(ref _probedDown) == 1;
 
     /// <summary>Records an active probe: the <see cref="ProbeFailuresToDown"/>-th failure in a row takes the target out,
-    /// the first success brings it back. Returns whether that changed the target's state. One prober per target.</summary>
+    /// the first success brings it back. Returns whether that changed the target's state (exactly once per change, even
+    /// while the probe of a replaced snapshot still finishes beside the new one).</summary>
     public bool Probed(bool succeeded)
     {
         if (succeeded)
         {
-            _failedProbes = 0;
-            var wasDown = _probedDown;
-            _probedDown = false;
-            return wasDown;
+            Volatile.Write(ref _failedProbes, 0);
+            return Interlocked.Exchange(ref _probedDown, 0) == 1;
         }
 
-        if (++_failedProbes < ProbeFailuresToDown || _probedDown)
-        {
-            return false;
-        }
-
-        _probedDown = true;
-        return true;
+        return Interlocked.Increment(ref _failedProbes) >= ProbeFailuresToDown && Interlocked.Exchange(ref _probedDown, 1) == 0;
     }
 
     public void ConnectionOpened()

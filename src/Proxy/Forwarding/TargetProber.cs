@@ -8,8 +8,8 @@ namespace Proxy.Forwarding;
 
 /// <summary>Runs the active health checks of Forward routes (<c>HealthCheck.Active</c>): each target of the snapshot in
 /// force is connected to every interval and closed at once; two failures in a row take it out of load balancing, the
-/// next success brings it back, and each change is logged. A new snapshot (reload, API change) starts over with its
-/// own targets.</summary>
+/// next success brings it back, and each change is logged. A target that a reload or API change keeps keeps its state
+/// (<see cref="ForwardActionFactory"/> hands the same object to the next snapshot).</summary>
 internal sealed partial class TargetProber(LiveConfiguration live, ILogger<TargetProber> logger) : IHostedService, IDisposable
 {
     private readonly Lock _lock = new();
@@ -35,25 +35,29 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
         Replace(null);
     }
 
-    /// <summary>Probes the targets of the snapshot in force, and stops probing those of the one before. Under the lock,
-    /// so that of two swaps close together the later snapshot's probes are the ones left running.</summary>
+    /// <summary>Probes the targets of the snapshot in force, after stopping the probes of the one before: a target the
+    /// new snapshot keeps (same route and address, so the same object and state) gets one prober again, probing at once.
+    /// Under the lock, so that of two swaps close together the later snapshot's probes are the ones left running.</summary>
     private void ProbeCurrent()
     {
-        var probing = new CancellationTokenSource();
         lock (_lock)
         {
+            var probing = new CancellationTokenSource();
+            Replace(probing);
+            var probed = new HashSet<ForwardTarget>(); // A target listed twice in a route is one target.
             foreach (var route in live.Current.Routes)
             {
                 if (route.Action is ForwardAction { Pool: { Probe: { } probe } pool })
                 {
                     foreach (var target in pool.Targets)
                     {
-                        _ = ProbeAsync(route.Id, target, probe, probing.Token);
+                        if (probed.Add(target))
+                        {
+                            _ = ProbeAsync(route.Id, target, probe, probing.Token);
+                        }
                     }
                 }
             }
-
-            Replace(probing);
         }
     }
 

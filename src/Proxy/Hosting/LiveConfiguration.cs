@@ -445,10 +445,10 @@ internal sealed partial class LiveConfiguration : IDisposable
         [LoggerMessage(8, LogLevel.Error, "Configuration file {Path} is unreadable ({Message}); version {Version} keeps running")]
         public static partial void FileUnreadable(ILogger logger, string path, string message, long version);
 
-        [LoggerMessage(10, LogLevel.Warning, "Admin.Urls changed: the admin API keeps listening on {Urls} until the proxy restarts")]
-        public static partial void AdminUrlsNeedRestart(ILogger logger, string urls);
-
         [LoggerMessage(9, LogLevel.Error, "Configuration change rejected: the configuration has no Proxy section (its file missing or empty); version {Version} keeps running")]
         public static partial void SectionMissing(ILogger logger, long version);
+
+        [LoggerMessage(10, LogLevel.Warning, "Admin.Urls changed: the admin API keeps listening on {Urls} until the proxy restarts")]
+        public static partial void AdminUrlsNeedRestart(ILogger logger, string urls);
     }
 }

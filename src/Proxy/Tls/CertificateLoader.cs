@@ -30,12 +30,12 @@ internal static class CertificateLoader
         {
             if (!string.IsNullOrWhiteSpace(config.Path))
             {
-                files.Add(Path.GetFullPath(config.Path, contentRoot));
+                files.Add(FullPath(config.Path, contentRoot));
             }
 
             if (!string.IsNullOrWhiteSpace(config.KeyPath))
             {
-                files.Add(Path.GetFullPath(config.KeyPath, contentRoot));
+                files.Add(FullPath(config.KeyPath, contentRoot));
             }
         }
 
@@ -51,8 +51,8 @@ internal static class CertificateLoader
             return null;
         }
 
-        var path = Path.Combine(contentRoot, config.Path);
-        var keyPath = config.KeyPath is null ? null : Path.Combine(contentRoot, config.KeyPath);
+        var path = FullPath(config.Path, contentRoot);
+        var keyPath = config.KeyPath is null ? null : FullPath(config.KeyPath, contentRoot);
         try
         {
             X509Certificate2 certificate;
@@ -86,6 +86,9 @@ internal static class CertificateLoader
             return null;
         }
     }
+
+    /// <summary>Where a configured path points: relative paths are under the content root.</summary>
+    private static string FullPath(string path, string contentRoot) => Path.GetFullPath(path, contentRoot);
 
     private static void RemoveLeaf(X509Certificate2Collection chain, X509Certificate2 leaf)
     {

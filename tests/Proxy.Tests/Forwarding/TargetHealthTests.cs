@@ -30,16 +30,7 @@ public sealed class TargetHealthTests
         await first.DisposeAsync();
         await proxy.Logs.WaitForAsync(e => e.Message == $"Target {firstAddress} of route {Route} is down: ConnectionRefused on 2 probes in a row");
         Assert.Contains($"proxy_target_up{{route=\"{Route}\",target=\"{firstAddress}\"}} 0", await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
-        for (var i = 0; i < 4; i++)
-        {
-            using var client = await TestClient.ConnectAsync(port);
-            await client.AssertEchoesAsync($"while down {i}");
-        }
-
-        // Round robin would have started every other connection at the dead target; none of them tried it.
-        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal)
-            && e.Message.Contains($"target={second.Address} ", StringComparison.Ordinal), 4);
-        Assert.DoesNotContain(proxy.Logs.Entries, e => e.Message.Contains($"connect to {firstAddress} failed", StringComparison.Ordinal));
+        await AssertOnlyReachesAsync(proxy, port, second, firstAddress);
 
         await using var back = TcpBackend.Echo(firstPort);
         await proxy.Logs.WaitForAsync(e => e.Message == $"Target {firstAddress} of route {Route} is up again: a probe connected");
@@ -63,15 +54,23 @@ public sealed class TargetHealthTests
         await using var proxy = await ProxyTestHost.StartAsync(Routes(ProbedRoute(port, new { Interval = "00:00:00.100" }, $"127.0.0.1:{dead}", live.Address)));
 
         await proxy.Logs.WaitForAsync(e => e.Message == $"Target 127.0.0.1:{dead} of route {Route} is down: ConnectionRefused on 2 probes in a row");
-        for (var i = 0; i < 4; i++)
-        {
-            using var client = await TestClient.ConnectAsync(port);
-            await client.AssertEchoesAsync($"client {i}");
-        }
+        await AssertOnlyReachesAsync(proxy, port, live, $"127.0.0.1:{dead}");
+    }
 
-        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal)
-            && e.Message.Contains($"target={live.Address} ", StringComparison.Ordinal), 4);
-        Assert.DoesNotContain(proxy.Logs.Entries, e => e.Message.Contains($"connect to 127.0.0.1:{dead} failed", StringComparison.Ordinal));
+    [Fact]
+    public async Task A_reload_keeps_a_probed_down_target_out()
+    {
+        using var refusing = TestClient.RefusingPort(out var dead);
+        await using var live = TcpBackend.Echo();
+        int port = TestClient.FreePort(), other = TestClient.FreePort();
+        var probed = ProbedRoute(port, new { Interval = "00:00:01" }, $"127.0.0.1:{dead}", live.Address);
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(probed));
+        await proxy.Logs.WaitForAsync(e => e.Message == $"Target 127.0.0.1:{dead} of route {Route} is down: ConnectionRefused on 2 probes in a row");
+
+        // An unrelated change recompiles every route; the probed route's targets are handed over with their state.
+        Assert.True(await proxy.ReloadAsync(Routes(probed, Echo("other", other))));
+        await AssertOnlyReachesAsync(proxy, port, live, $"127.0.0.1:{dead}");
+        Assert.Single(proxy.Logs.Entries, e => e.Message.StartsWith($"Target 127.0.0.1:{dead} of route {Route} is down", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -102,5 +101,20 @@ public sealed class TargetHealthTests
 
         Assert.Contains($"Route '{Route}': Action.HealthCheck.Passive:", error.Message, StringComparison.Ordinal);
         Assert.Contains("PassiveHealth", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Four clients in a row all reach <paramref name="live"/> (round robin would start every other one at the
+    /// dead target), and none of them made the proxy try <paramref name="dead"/> first.</summary>
+    private static async Task AssertOnlyReachesAsync(ProxyTestHost proxy, int port, TcpBackend live, string dead)
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            using var client = await TestClient.ConnectAsync(port);
+            await client.AssertEchoesAsync($"client {i}");
+        }
+
+        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Connection ", StringComparison.Ordinal)
+            && e.Message.Contains($"target={live.Address} ", StringComparison.Ordinal), 4);
+        Assert.DoesNotContain(proxy.Logs.Entries, e => e.Message.Contains($"connect to {dead} failed", StringComparison.Ordinal));
     }
 }

@@ -19,9 +19,7 @@ public sealed class CertificateRenewalTests
         using var renewed = TestCertificates.Create(Wildcard);
         using var files = new CertificateFiles();
         var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Section(
-            [HttpRoute("web", port, web.Url).Match("Domains", new[] { Wildcard }).Terminate("wildcard")],
-            new() { ["wildcard"] = files.Pem("wildcard", first) }));
+        await using var proxy = await StartAsync(port, web, files.Pem("wildcard", first));
         Assert.Equal(first.Thumbprint, await ServedThumbprintAsync(port));
 
         await File.WriteAllTextAsync(files.PathOf("wildcard.crt"), "-----BEGIN CERTIFICATE-----\ntruncated");
@@ -30,8 +28,7 @@ public sealed class CertificateRenewalTests
         Assert.Equal(first.Thumbprint, await ServedThumbprintAsync(port));
 
         files.Pem("wildcard", renewed);
-        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Certificate file ", StringComparison.Ordinal)
-            && e.Message.Contains("certificates reloaded", StringComparison.Ordinal));
+        await RenewedAsync(proxy);
         Assert.Equal(renewed.Thumbprint, await ServedThumbprintAsync(port));
     }
 
@@ -50,9 +47,7 @@ public sealed class CertificateRenewalTests
         File.CreateSymbolicLink(cert, files.PathOf("archive1.crt"));
         File.CreateSymbolicLink(key, files.PathOf("archive1.key"));
         var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Section(
-            [HttpRoute("web", port, web.Url).Match("Domains", new[] { Wildcard }).Terminate("wildcard")],
-            new() { ["wildcard"] = new { Path = cert, KeyPath = key } }));
+        await using var proxy = await StartAsync(port, web, new { Path = cert, KeyPath = key });
         Assert.Equal(first.Thumbprint, await ServedThumbprintAsync(port));
 
         files.Pem("archive2", renewed);
@@ -62,8 +57,7 @@ public sealed class CertificateRenewalTests
             File.CreateSymbolicLink(link, files.PathOf(target));
         }
 
-        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Certificate file ", StringComparison.Ordinal)
-            && e.Message.Contains("certificates reloaded", StringComparison.Ordinal));
+        await RenewedAsync(proxy);
         Assert.Equal(renewed.Thumbprint, await ServedThumbprintAsync(port));
         Assert.Equal(2, web.Requests);
     }
@@ -82,9 +76,7 @@ public sealed class CertificateRenewalTests
         File.CreateSymbolicLink(Path.Combine(volume, "tls.crt"), "..data/tls.crt");
         File.CreateSymbolicLink(Path.Combine(volume, "tls.key"), "..data/tls.key");
         var port = TestClient.FreePort();
-        await using var proxy = await ProxyTestHost.StartAsync(Section(
-            [HttpRoute("web", port, web.Url).Match("Domains", new[] { Wildcard }).Terminate("wildcard")],
-            new() { ["wildcard"] = new { Path = Path.Combine(volume, "tls.crt"), KeyPath = Path.Combine(volume, "tls.key") } }));
+        await using var proxy = await StartAsync(port, web, new { Path = Path.Combine(volume, "tls.crt"), KeyPath = Path.Combine(volume, "tls.key") });
         Assert.Equal(first.Thumbprint, await ServedThumbprintAsync(port));
 
         WriteVersion(files, volume, "..v2", renewed);
@@ -95,8 +87,7 @@ public sealed class CertificateRenewalTests
             Assert.Equal(0, rename.ExitCode);
         }
 
-        await proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Certificate file ", StringComparison.Ordinal)
-            && e.Message.Contains("certificates reloaded", StringComparison.Ordinal));
+        await RenewedAsync(proxy);
         Assert.Equal(renewed.Thumbprint, await ServedThumbprintAsync(port));
     }
 
@@ -108,6 +99,16 @@ public sealed class CertificateRenewalTests
         File.Move(files.PathOf(version + ".crt"), Path.Combine(entry, "tls.crt"));
         File.Move(files.PathOf(version + ".key"), Path.Combine(entry, "tls.key"));
     }
+
+    /// <summary>The proxy with one TLS-terminating route for the wildcard names, its certificate the given entry.</summary>
+    private static Task<ProxyTestHost> StartAsync(int port, HttpBackend web, object certificate)
+        => ProxyTestHost.StartAsync(Section(
+            [HttpRoute("web", port, web.Url).Match("Domains", new[] { Wildcard }).Terminate("wildcard")],
+            new() { ["wildcard"] = certificate }));
+
+    private static Task<LogEntry> RenewedAsync(ProxyTestHost proxy)
+        => proxy.Logs.WaitForAsync(e => e.Message.StartsWith("Certificate file ", StringComparison.Ordinal)
+            && e.Message.Contains("certificates reloaded", StringComparison.Ordinal));
 
     /// <summary>The thumbprint of the certificate a new connection is served (and that the request behind it works).</summary>
     private static async Task<string> ServedThumbprintAsync(int port)

@@ -5,6 +5,10 @@ namespace Proxy.Tests.Infrastructure;
 /// <summary>The openssl command line as a user runs it against the proxy (<c>s_client</c>).</summary>
 public static class OpenSslClient
 {
+    /// <summary><c>openssl s_client -connect 127.0.0.1:port -servername name</c> with <paramref name="options"/>.</summary>
+    public static Task<(int ExitCode, string Output)> SClientAsync(int port, string serverName, params string[] options)
+        => RunAsync(["s_client", "-connect", $"127.0.0.1:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}", "-servername", serverName, .. options]);
+
     /// <summary>The base64 body of the first certificate in <paramref name="text"/> (as s_client prints it).</summary>
     public static string PemBody(string text)
     {

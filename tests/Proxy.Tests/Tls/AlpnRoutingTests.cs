@@ -1,4 +1,3 @@
-using System.Globalization;
 using Proxy.Tests.Infrastructure;
 using static Proxy.Tests.Http.HttpRoutes;
 
@@ -25,9 +24,8 @@ public sealed class AlpnRoutingTests
                 HttpRoute("web", port, web.Url).Match("Domains", new[] { "*.example.test" }).Terminate("wildcard"),
             ],
             new() { ["wildcard"] = files.Pem("wildcard", certificate) }));
-        var connect = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
 
-        var (exitCode, output) = await OpenSslClient.RunAsync("s_client", "-connect", connect, "-servername", Name, "-alpn", "acme-tls/1");
+        var (exitCode, output) = await OpenSslClient.SClientAsync(port, Name, "-alpn", "acme-tls/1");
 
         Assert.True(exitCode == 0, $"openssl exited with {exitCode}:\n{output}");
         Assert.Equal(OpenSslClient.PemBody(acme.Certificate.ExportCertificatePem()), OpenSslClient.PemBody(output));
@@ -36,7 +34,7 @@ public sealed class AlpnRoutingTests
 
         foreach (var alpn in new[] { "h2", "http/1.1" })
         {
-            (exitCode, output) = await OpenSslClient.RunAsync("s_client", "-connect", connect, "-servername", Name, "-alpn", alpn);
+            (exitCode, output) = await OpenSslClient.SClientAsync(port, Name, "-alpn", alpn);
 
             Assert.True(exitCode == 0, $"openssl exited with {exitCode}:\n{output}");
             Assert.Equal(OpenSslClient.PemBody(certificate.ExportCertificatePem()), OpenSslClient.PemBody(output));
@@ -55,8 +53,7 @@ public sealed class AlpnRoutingTests
         await using var proxy = await ProxyTestHost.StartAsync(Section(
             [new { Id = "acme", Match = new { Ports = new[] { port }, Alpn = new[] { "acme-tls/1" } }, Action = new { Type = "Forward", Targets = new[] { acme.Address } } }]));
 
-        var (exitCode, output) = await OpenSslClient.RunAsync("s_client", "-connect", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
-            "-servername", Name, "-alpn", "h2");
+        var (exitCode, output) = await OpenSslClient.SClientAsync(port, Name, "-alpn", "h2");
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("unrecognized name", output, StringComparison.Ordinal);

@@ -285,9 +285,8 @@ public sealed class SniRoutingTests
     {
         await using var pair = await DbAndWeb.StartAsync();
         var (db, web, port, proxy) = (pair.Db, pair.Web, pair.Port, pair.Proxy);
-        var connect = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
 
-        var (exitCode, output) = await OpenSslClient.RunAsync("s_client", "-connect", connect, "-servername", DbName, "-brief");
+        var (exitCode, output) = await OpenSslClient.SClientAsync(port, DbName, "-brief");
 
         Assert.True(exitCode == 0, $"openssl exited with {exitCode}:\n{output}");
         Assert.Contains("CONNECTION ESTABLISHED", output, StringComparison.Ordinal);
@@ -295,7 +294,7 @@ public sealed class SniRoutingTests
         await db.WaitForHandshakesAsync(1);
 
         // Without -brief s_client prints the server certificate: it is the backend's, byte for byte.
-        (exitCode, output) = await OpenSslClient.RunAsync("s_client", "-connect", connect, "-servername", WebName);
+        (exitCode, output) = await OpenSslClient.SClientAsync(port, WebName);
 
         Assert.True(exitCode == 0, $"openssl exited with {exitCode}:\n{output}");
         Assert.Equal(OpenSslClient.PemBody(web.Certificate.ExportCertificatePem()), OpenSslClient.PemBody(output));
