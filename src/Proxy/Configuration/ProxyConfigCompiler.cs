@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Proxy.Destinations;
+using Proxy.Forwarding;
 using Proxy.Http;
 using Proxy.Metrics;
 using Proxy.ProxyProtocol;
@@ -64,12 +65,17 @@ internal sealed class ProxyConfigCompiler
         var users = UserDirectory.Compile(options.Users, list);
         var keepAlive = RelayPools.KeepAlive(options.Relay, list);
         var relayPools = RelayPools.Compile(options.Relay, keepAlive, list);
+        var dnsRefresh = options.DnsRefresh ?? TargetAddresses.DefaultRefresh;
+        if (dnsRefresh <= TimeSpan.Zero)
+        {
+            list.Add(new ConfigError(null, "DnsRefresh", "Must be a positive time span such as 00:00:30."));
+        }
 
         var routes = new List<Route>(options.Routes.Count);
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < options.Routes.Count; i++)
         {
-            var route = CompileRoute(options.Routes[i], i, limits, new SharedParts(certificates, users, relayPools, keepAlive), ids, list);
+            var route = CompileRoute(options.Routes[i], i, limits, new SharedParts(certificates, users, relayPools, keepAlive, dnsRefresh), ids, list);
             if (route is not null)
             {
                 routes.Add(route);
@@ -164,6 +170,7 @@ internal sealed class ProxyConfigCompiler
                 Users = shared.Users,
                 RelayPools = shared.RelayPools,
                 RelayKeepAlive = shared.KeepAlive,
+                DnsRefresh = shared.DnsRefresh,
                 Errors = errors,
             });
         }
@@ -372,5 +379,5 @@ internal sealed class ProxyConfigCompiler
     /// <summary>What every route's action may refer to: certificates, users and relay pools.</summary>
     private sealed record SharedParts(
         IReadOnlyDictionary<string, ServerCertificate> Certificates, UserDirectory Users, IReadOnlyDictionary<string, IEgress> RelayPools,
-        (TimeSpan Interval, TimeSpan Timeout) KeepAlive);
+        (TimeSpan Interval, TimeSpan Timeout) KeepAlive, TimeSpan DnsRefresh);
 }

@@ -42,4 +42,8 @@ public sealed record ProxyOptions
     /// <summary>Whether layer-4 relays (Forward, Connect, Socks5) let the kernel move a bulk stream with <c>splice(2)</c>
     /// on Linux; default true. False copies every byte through this process (HAProxy's <c>nosplice</c>).</summary>
     public bool? Splice { get; init; }
+
+    /// <summary>How long the addresses a Forward target's host name resolved to are used before the name is looked up
+    /// again (default 00:00:30); a failed lookup keeps the last good answer. Address literals are never looked up.</summary>
+    public TimeSpan? DnsRefresh { get; init; }
 }

@@ -62,7 +62,7 @@ internal sealed partial class ForwardAction(TargetPool pool, ProxyHeaderVersion 
                 }
 
                 connection.Target = target.Address;
-                var (socket, error) = await TargetDialer.ConnectAsync(target.EndPoint, timeout, shutdown).ConfigureAwait(false);
+                var (socket, error) = await TargetDialer.ConnectAsync(target, timeout, shutdown).ConfigureAwait(false);
                 if (socket is not null)
                 {
                     return (socket, target);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Proxy.Configuration;
 using Proxy.Destinations;
@@ -33,13 +34,15 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         for (var i = 0; i < targets.Length; i++)
         {
             var address = action.Targets[i];
-            if (current.TryGetValue(address, out var listed) || previous?.TryGetValue(address, out listed) == true)
+            if (current.TryGetValue(address, out var listed)
+                || (previous?.TryGetValue(address, out listed) == true && (listed.Addresses is null || listed.Addresses.Refresh == context.DnsRefresh)))
             {
                 targets[i] = current[address] = listed;
             }
             else if (HostPort.TryParse(address, out var host, out var port))
             {
-                targets[i] = current[address] = new ForwardTarget(host, port, address);
+                var addresses = IPAddress.TryParse(host, out _) ? null : new TargetAddresses(routeId, host, context.DnsRefresh, logger);
+                targets[i] = current[address] = new ForwardTarget(host, port, address, addresses);
             }
             else
             {
@@ -84,6 +87,16 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         }
 
         _targets[routeId] = current;
+        foreach (var target in current.Values)
+        {
+            // A new name is resolved now, not by its first connection (nor by a UDP port's first datagram, which could
+            // only be dropped while it resolves).
+            if (target.Addresses is { } addresses && !ReferenceEquals(previous?.GetValueOrDefault(target.Address), target))
+            {
+                _ = addresses.LookUp();
+            }
+        }
+
         return new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown, probe), header, logger);
     }
 

@@ -4,7 +4,7 @@ using System.Net;
 namespace Proxy.Forwarding;
 
 /// <summary>One <c>host:port</c> target of a Forward route, with its passive and active health and live connection count.</summary>
-internal sealed class ForwardTarget(string host, int port, string address)
+internal sealed class ForwardTarget(string host, int port, string address, TargetAddresses? addresses)
 {
     /// <summary>Failed probes in a row that take a target out (YARP's ConsecutiveFailures default, as HTTP routes use).</summary>
     public const int ProbeFailuresToDown = 2;
@@ -19,9 +19,11 @@ internal sealed class ForwardTarget(string host, int port, string address)
 
     public int Port { get; } = port;
 
-    /// <summary>Where to dial: parsed once when the host is an address literal (no parse per connection), else
-    /// resolved at each connect.</summary>
-    public EndPoint EndPoint { get; } = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
+    /// <summary>Where to dial when the host is an address literal (parsed once, not per connection); null for a host name.</summary>
+    public IPEndPoint? EndPoint { get; } = IPAddress.TryParse(host, out var ip) ? new IPEndPoint(ip, port) : null;
+
+    /// <summary>What a host name resolves to, kept between connections; null for an address literal.</summary>
+    public TargetAddresses? Addresses { get; } = addresses;
 
     /// <summary>The target as configured, for logs.</summary>
     public string Address { get; } = address;

@@ -80,7 +80,7 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
         {
             while (!stop.IsCancellationRequested)
             {
-                var (socket, error) = await TargetDialer.ConnectAsync(target.EndPoint, probe.Timeout, stop).ConfigureAwait(false);
+                var (socket, error) = await TargetDialer.ConnectAsync(target, probe.Timeout, stop).ConfigureAwait(false);
                 socket?.Dispose();
                 if (error == SocketError.OperationAborted)
                 {

@@ -27,6 +27,9 @@ internal sealed class RouteActionContext
     /// <summary>WebSocket keepalive of relay tunnels (<c>Proxy:Relay</c>).</summary>
     public required (TimeSpan Interval, TimeSpan Timeout) RelayKeepAlive { get; init; }
 
+    /// <summary>How long a Forward target's resolved host name is used (<c>Proxy:DnsRefresh</c>).</summary>
+    public required TimeSpan DnsRefresh { get; init; }
+
     /// <summary>Where every invalid field is reported.</summary>
     public required ICollection<ConfigError> Errors { get; init; }
 

@@ -152,18 +152,12 @@ internal sealed partial class UdpListener : IAsyncDisposable
 
         var pool = ((ForwardAction)route.Action).Pool;
         var target = pool.Targets[pool.Start(address)];
-        Socket? socket = null;
-        try
+        // A host name's last answer, never a lookup here: this is the port's receive loop. A name that has not resolved
+        // (yet) drops the datagram; its lookup runs beside (see TargetAddresses).
+        var endpoint = target.EndPoint ?? (target.Addresses!.Current() is [var first, ..] ? new IPEndPoint(first, target.Port) : null);
+        var socket = endpoint is null ? null : await ConnectAsync(endpoint).ConfigureAwait(false);
+        if (socket is null)
         {
-            socket = new Socket(SocketType.Dgram, ProtocolType.Udp);
-            var endpoint = IPAddress.TryParse(target.Host, out var ip)
-                ? new IPEndPoint(ip, target.Port)
-                : new IPEndPoint((await Dns.GetHostAddressesAsync(target.Host).ConfigureAwait(false))[0], target.Port);
-            await socket.ConnectAsync(endpoint).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is SocketException or IndexOutOfRangeException)
-        {
-            socket?.Dispose();
             route.Stats.Clients.Release(address);
             route.Stats.Close(0, 0, failed: true);
             _metrics.CountUdpDrop(UdpDrop.TargetUnavailable);
@@ -176,6 +170,21 @@ internal sealed partial class UdpListener : IAsyncDisposable
         _flows[key] = flow;
         _ = flow.ReceiveRepliesAsync(_socket);
         return flow;
+    }
+
+    private static async ValueTask<Socket?> ConnectAsync(IPEndPoint target)
+    {
+        var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            await socket.ConnectAsync(target).ConfigureAwait(false);
+            return socket;
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
     }
 
     private void Sweep()

@@ -27,6 +27,7 @@ public sealed class ConfigurationBindingTests
         var options = ReadValid("""
             { "Proxy": {
               "BindAddress": "127.0.0.1",
+              "DnsRefresh": "00:00:10",
               "Acl": { "Allow": [ "127.0.0.0/8", "::1" ], "Deny": [ "127.0.0.2" ] },
               "Limits": { "MaxConnections": 100, "MaxConnectionsPerIp": 10, "PeekTimeout": "00:00:03",
                           "PeekMaxBytes": 16384, "ConnectTimeout": "00:00:05", "IdleTimeout": "01:00:00" },
@@ -45,6 +46,7 @@ public sealed class ConfigurationBindingTests
             """);
 
         Assert.Equal("127.0.0.1", options.BindAddress);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.DnsRefresh);
         Assert.Equal(["127.0.0.0/8", "::1"], options.Acl!.Allow);
         Assert.Equal(["127.0.0.2"], options.Acl.Deny);
         Assert.Equal(100, options.Limits!.MaxConnections);

@@ -550,6 +550,35 @@ public sealed class ProxyConfigCompilerTests
         AssertOnly(errors, (null, $"Limits.{field}"));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void Non_positive_DnsRefresh_is_a_validation_error_without_a_route_id(int seconds)
+    {
+        var errors = Errors(new ProxyOptions { Routes = [Forward("pg", "5432")], DnsRefresh = TimeSpan.FromSeconds(seconds) });
+
+        AssertOnly(errors, (null, "DnsRefresh"));
+    }
+
+    [Fact]
+    public void A_target_name_keeps_its_resolved_addresses_from_one_compile_to_the_next_until_DnsRefresh_changes()
+    {
+        var compiler = Compiler();
+        var route = Forward("db", "5432", ["db.internal:5432", "10.0.0.5:5432"]);
+        var first = Targets(compiler.Compile(new ProxyOptions { Routes = [route] }, 1, out _));
+        var second = Targets(compiler.Compile(new ProxyOptions { Routes = [route] }, 2, out _));
+        var changed = Targets(compiler.Compile(new ProxyOptions { Routes = [route], DnsRefresh = TimeSpan.FromMinutes(5) }, 3, out _));
+
+        Assert.Equal(TargetAddresses.DefaultRefresh, first[0].Addresses!.Refresh);
+        Assert.Null(first[1].Addresses); // an address literal is never looked up
+        Assert.Same(first[0], second[0]);
+        Assert.NotSame(second[0], changed[0]);
+        Assert.Equal(TimeSpan.FromMinutes(5), changed[0].Addresses!.Refresh);
+        Assert.Same(second[1], changed[1]);
+
+        static IReadOnlyList<ForwardTarget> Targets(ProxySnapshot? snapshot) => ((ForwardAction)Assert.Single(snapshot!.Routes).Action).Pool.Targets;
+    }
+
     [Fact]
     public void PeekMaxBytes_over_one_mebibyte_is_a_validation_error()
     {

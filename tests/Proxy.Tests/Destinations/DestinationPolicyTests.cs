@@ -266,6 +266,7 @@ public sealed class DestinationPolicyTests
         Users = UserDirectory.Compile([], errors),
         RelayPools = new Dictionary<string, IEgress>(StringComparer.OrdinalIgnoreCase),
         RelayKeepAlive = (TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60)),
+        DnsRefresh = TimeSpan.FromSeconds(30),
         Errors = errors,
     };
 }
