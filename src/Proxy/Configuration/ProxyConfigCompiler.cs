@@ -54,6 +54,18 @@ internal sealed class ProxyConfigCompiler
     /// <summary>The certificate and key files <paramref name="options"/> loads, as full paths.</summary>
     public IReadOnlyCollection<string> CertificateFiles(ProxyOptions options) => CertificateLoader.Files(options.Certificates, _contentRoot);
 
+    /// <summary>Tells the factories and the metrics that <paramref name="snapshot"/> is now in force (see
+    /// <see cref="IRouteActionFactory.Applied"/>).</summary>
+    public void Applied(ProxySnapshot snapshot)
+    {
+        foreach (var factory in _factories.Values.Distinct())
+        {
+            factory.Applied(snapshot);
+        }
+
+        _metrics.Applied(snapshot);
+    }
+
     public ProxySnapshot? Compile(ProxyOptions options, long version, out IReadOnlyList<ConfigError> errors)
     {
         var list = new List<ConfigError>();

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Proxy.Configuration;
@@ -14,8 +14,8 @@ namespace Proxy.Forwarding;
 /// a reload, an API change or a renewed certificate neither brings a dead target back nor forgets its connections.</summary>
 internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRouteActionFactory
 {
-    /// <summary>The targets each route id last compiled with, by address; replaced per route at each compile.</summary>
-    private readonly ConcurrentDictionary<string, Dictionary<string, ForwardTarget>> _targets = new(StringComparer.Ordinal);
+    /// <summary>The targets of the snapshot in force, by route id and address (see <see cref="Applied"/>).</summary>
+    private volatile FrozenDictionary<string, Dictionary<string, ForwardTarget>> _targets = FrozenDictionary<string, Dictionary<string, ForwardTarget>>.Empty;
 
     public IReadOnlyCollection<string> Types { get; } = ["Forward"];
 
@@ -86,7 +86,6 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             return null;
         }
 
-        _targets[routeId] = current;
         foreach (var target in current.Values)
         {
             // A new name is resolved now, not by its first connection (nor by a UDP port's first datagram, which could
@@ -98,6 +97,22 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         }
 
         return new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown, probe), header, logger);
+    }
+
+    /// <summary>The next compile hands on the targets of the routes in force, and only theirs: a dry run or a rejected
+    /// change that lists other targets does not reset the running ones, and a deleted route's targets are let go.</summary>
+    public void Applied(ProxySnapshot snapshot)
+    {
+        var targets = new Dictionary<string, Dictionary<string, ForwardTarget>>(StringComparer.Ordinal);
+        foreach (var route in snapshot.Routes)
+        {
+            if (route.Action is ForwardAction forward)
+            {
+                targets[route.Id] = forward.Pool.Targets.DistinctBy(t => t.Address).ToDictionary(t => t.Address, StringComparer.Ordinal);
+            }
+        }
+
+        _targets = targets.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     /// <summary><c>HealthCheck.Active</c> as a TCP connect probe; the HTTP-only parts of <c>HealthCheck</c> are errors here.</summary>

@@ -100,6 +100,7 @@ internal sealed partial class LiveConfiguration : IDisposable
         }
 
         (_file, _apiRoutes, _current) = (file, api, snapshot);
+        _compiler.Applied(snapshot);
         await _bindings.PublishAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
         _http.Publish(snapshot);
         WatchCertificates(file);
@@ -369,6 +370,7 @@ internal sealed partial class LiveConfiguration : IDisposable
     private void Swap(ProxySnapshot next)
     {
         _current = next;
+        _compiler.Applied(next);
         var changed = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
         changed.Cancel();
         changed.Dispose();

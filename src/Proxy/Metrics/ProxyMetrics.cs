@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Proxy.Connections;
+using Proxy.Routing;
 
 namespace Proxy.Metrics;
 
@@ -18,9 +19,33 @@ internal sealed class ProxyMetrics
 
     public long Closed(CloseReason reason) => Interlocked.Read(ref _closed[(int)reason]);
 
-    public RouteStats Route(string routeId) => _routes.GetOrAdd(routeId, static id => new RouteStats(id));
+    /// <summary>The stats of a route id in force (so a route that a change keeps keeps counting), or new ones that
+    /// <see cref="Applied"/> registers if the snapshot compiled with them goes into force: a dry run or a rejected change
+    /// leaves nothing behind in /metrics.</summary>
+    public RouteStats Route(string routeId) => _routes.TryGetValue(routeId, out var stats) ? stats : new RouteStats(routeId);
 
     public IEnumerable<RouteStats> Routes => _routes.Values;
+
+    /// <summary>Registers the stats of <paramref name="snapshot"/>'s routes and drops those of route ids it no longer has
+    /// once their last connection has closed (as HAProxy's stats lose a removed backend), so routes created and deleted
+    /// through the API do not pile up.</summary>
+    public void Applied(ProxySnapshot snapshot)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var route in snapshot.Routes)
+        {
+            ids.Add(route.Id);
+            _routes.TryAdd(route.Id, route.Stats);
+        }
+
+        foreach (var (id, stats) in _routes)
+        {
+            if (!ids.Contains(id) && stats.Active == 0)
+            {
+                _routes.TryRemove(new KeyValuePair<string, RouteStats>(id, stats));
+            }
+        }
+    }
 
     /// <summary>Counts a connection in unless <paramref name="limit"/> connections are already open.</summary>
     public bool TryOpen(int limit)

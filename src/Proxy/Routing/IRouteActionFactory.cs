@@ -8,4 +8,10 @@ internal interface IRouteActionFactory
 
     /// <summary>The action, or null after reporting why not to <see cref="RouteActionContext.Errors"/>.</summary>
     IRouteAction? Create(RouteActionContext context);
+
+    /// <summary>Called when <paramref name="snapshot"/> goes into force (a dry run, a rejected change and a snapshot being
+    /// compiled do not call it): what a factory carries from one configuration to the next comes from here.</summary>
+    void Applied(ProxySnapshot snapshot)
+    {
+    }
 }

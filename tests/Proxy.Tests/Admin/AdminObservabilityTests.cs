@@ -68,6 +68,45 @@ public sealed class AdminObservabilityTests
     }
 
     [Fact]
+    public async Task A_deleted_routes_series_leave_metrics_and_a_dry_run_never_adds_any()
+    {
+        await using var backend = TcpBackend.Echo();
+        var (port, dryPort) = (TestClient.FreePort(), TestClient.FreePort());
+        await using var proxy = await ProxyTestHost.StartAsync(new { BindAddress = "127.0.0.1" });
+        using var admin = new AdminClient(proxy.AdminUrl);
+        await admin.CreateAsync(Forward("short-lived", port, backend.Address));
+        await RoundTripAsync(proxy, port, "short-lived", "counted, then deleted");
+        using (var validated = await admin.PostAsync("/api/routes/validate", Forward("dry", dryPort, backend.Address)))
+        {
+            await AdminClient.AssertStatusAsync(validated, HttpStatusCode.OK);
+        }
+
+        var before = await MetricsAsync(admin);
+        Assert.Equal(1, before["proxy_route_connections_total{route=\"short-lived\"}"]);
+        Assert.DoesNotContain(before.Keys, series => series.Contains("route=\"dry\"", StringComparison.Ordinal));
+
+        using (var deleted = await admin.DeleteAsync("/api/routes/short-lived"))
+        {
+            await AdminClient.AssertStatusAsync(deleted, HttpStatusCode.NoContent);
+        }
+
+        var after = await MetricsAsync(admin);
+        Assert.DoesNotContain(after.Keys, series => series.Contains("route=\"short-lived\"", StringComparison.Ordinal));
+        Assert.Equal(1, after["proxy_connections_closed_total{reason=\"Completed\"}"]);
+
+        // The same id created again counts from zero, as a new route.
+        await admin.CreateAsync(Forward("short-lived", port, backend.Address));
+        Assert.Equal(0, (await MetricsAsync(admin))["proxy_route_connections_total{route=\"short-lived\"}"]);
+    }
+
+    private static async Task<IReadOnlyDictionary<string, double>> MetricsAsync(AdminClient admin)
+    {
+        using var response = await admin.GetAsync("/metrics");
+        await AdminClient.AssertStatusAsync(response, HttpStatusCode.OK);
+        return PrometheusParser.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Listeners_show_each_bound_port_with_its_routes_and_live_connections_and_status_totals_per_route()
     {
         await using var backend = TcpBackend.Echo();

@@ -561,13 +561,13 @@ public sealed class ProxyConfigCompilerTests
     }
 
     [Fact]
-    public void A_target_name_keeps_its_resolved_addresses_from_one_compile_to_the_next_until_DnsRefresh_changes()
+    public void A_target_name_keeps_its_resolved_addresses_from_one_applied_snapshot_to_the_next_until_DnsRefresh_changes()
     {
         var compiler = Compiler();
         var route = Forward("db", "5432", ["db.internal:5432", "10.0.0.5:5432"]);
-        var first = Targets(compiler.Compile(new ProxyOptions { Routes = [route] }, 1, out _));
-        var second = Targets(compiler.Compile(new ProxyOptions { Routes = [route] }, 2, out _));
-        var changed = Targets(compiler.Compile(new ProxyOptions { Routes = [route], DnsRefresh = TimeSpan.FromMinutes(5) }, 3, out _));
+        var first = Applied(compiler, new ProxyOptions { Routes = [route] }, 1);
+        var second = Applied(compiler, new ProxyOptions { Routes = [route] }, 2);
+        var changed = Applied(compiler, new ProxyOptions { Routes = [route], DnsRefresh = TimeSpan.FromMinutes(5) }, 3);
 
         Assert.Equal(TargetAddresses.DefaultRefresh, first[0].Addresses!.Refresh);
         Assert.Null(first[1].Addresses); // an address literal is never looked up
@@ -575,8 +575,34 @@ public sealed class ProxyConfigCompilerTests
         Assert.NotSame(second[0], changed[0]);
         Assert.Equal(TimeSpan.FromMinutes(5), changed[0].Addresses!.Refresh);
         Assert.Same(second[1], changed[1]);
+    }
 
-        static IReadOnlyList<ForwardTarget> Targets(ProxySnapshot? snapshot) => ((ForwardAction)Assert.Single(snapshot!.Routes).Action).Pool.Targets;
+    [Fact]
+    public void Targets_are_handed_on_from_the_snapshot_in_force_not_from_a_dry_run_or_a_deleted_route()
+    {
+        var compiler = Compiler();
+        var route = Forward("db", "5432", ["10.0.0.5:5432", "10.0.0.6:5432"]);
+        var running = Applied(compiler, new ProxyOptions { Routes = [route] }, 1);
+
+        // A dry run (compiled, never applied) that drops a target, then the same route again: the same objects, so the
+        // same health and connection counts.
+        compiler.Compile(new ProxyOptions { Routes = [Forward("db", "5432", ["10.0.0.6:5432"])] }, 2, out _);
+        var again = Applied(compiler, new ProxyOptions { Routes = [route] }, 3);
+        Assert.Same(running[0], again[0]);
+        Assert.Same(running[1], again[1]);
+
+        // Deleted, then created again with the same id: new targets.
+        compiler.Applied(compiler.Compile(new ProxyOptions { Routes = [Forward("other", "5433")] }, 4, out _)!);
+        var recreated = Applied(compiler, new ProxyOptions { Routes = [route] }, 5);
+        Assert.NotSame(again[0], recreated[0]);
+    }
+
+    private static IReadOnlyList<ForwardTarget> Applied(ProxyConfigCompiler compiler, ProxyOptions options, long version)
+    {
+        var snapshot = compiler.Compile(options, version, out var errors);
+        Assert.Empty(errors);
+        compiler.Applied(snapshot!);
+        return ((ForwardAction)snapshot!.Routes.Single(r => r.Id == "db").Action).Pool.Targets;
     }
 
     [Fact]
