@@ -23,12 +23,13 @@ public static class ConnectRoutes
     /// <summary>A Connect route on <paramref name="port"/>; <paramref name="action"/> adds or replaces action members.</summary>
     public static Dictionary<string, object> ConnectRoute(string id, int port, string[] allow, string? via = null,
         Dictionary<string, object>? action = null, Dictionary<string, object>? route = null)
+        => TunnelRoute(id, port, allow, via, Merge(new Dictionary<string, object> { ["Type"] = "Connect" }, action), route);
+
+    /// <summary>A Connect or Socks5 route (<c>Type</c> in <paramref name="action"/>) with its destination policy and <c>Via</c>.</summary>
+    public static Dictionary<string, object> TunnelRoute(string id, int port, string[] allow, string? via, Dictionary<string, object> action,
+        Dictionary<string, object>? route = null)
     {
-        var actionSection = new Dictionary<string, object>
-        {
-            ["Type"] = "Connect",
-            ["Destinations"] = new { Allow = allow },
-        };
+        var actionSection = new Dictionary<string, object> { ["Destinations"] = new { Allow = allow } };
         if (via is not null)
         {
             actionSection["Via"] = via;
@@ -50,12 +51,12 @@ public static class ConnectRoutes
         return Route(id, port, Merge(actionSection, action), route);
     }
 
-    /// <summary>A <c>Proxy</c> section on 127.0.0.1 with the test user (unless <paramref name="users"/> is false).</summary>
-    public static Dictionary<string, object> Section(object[] routes, object? relay = null, bool users = true)
+    /// <summary>A <c>Proxy</c> section (route ports on 127.0.0.1 unless said) with the test user (unless <paramref name="users"/> is false).</summary>
+    public static Dictionary<string, object> Section(object[] routes, object? relay = null, bool users = true, string bindAddress = "127.0.0.1")
     {
         var section = new Dictionary<string, object>
         {
-            ["BindAddress"] = "127.0.0.1",
+            ["BindAddress"] = bindAddress,
             ["Routes"] = routes,
         };
         if (users)

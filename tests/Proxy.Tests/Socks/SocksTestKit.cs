@@ -11,95 +11,51 @@ namespace Proxy.Tests.Socks;
 /// section; optional members are left out rather than written as null.</summary>
 internal static class SocksConfig
 {
-    public const string User = "u";
-    public const string Password = "p";
-    public const string TokenId = "t";
-    public const string Token = "socks-relay-token-0123456789";
-    public const string Pool = "egress";
+    public const string User = ConnectRoutes.User;
+
+    public const string Password = ConnectRoutes.Password;
+
+    public const string Pool = ConnectRoutes.Pool;
 
     /// <summary>Loopback by address (special ranges need explicit CIDR entries) and by name.</summary>
-    public static readonly string[] Loopback = ["127.0.0.1/32:*", "localhost:*", "[::1]/128:*"];
+    public static readonly string[] Loopback = [.. ConnectRoutes.Loopback, "[::1]/128:*"];
 
-    public static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+    public static string Port(int port) => ConnectRoutes.Port(port);
 
-    public static string RelayUrl(int port) => $"ws://127.0.0.1:{Port(port)}/relay/v1/tcp";
+    public static string RelayUrl(int port) => ConnectRoutes.RelayUrl(port);
 
     /// <summary>A Socks5 route on <paramref name="port"/>.</summary>
     public static Dictionary<string, object> Socks5(string id, int port, string[] allow, string? via = null, bool allowAnonymous = false,
         string[]? aclAllow = null, string? connectTimeout = null)
     {
-        var action = new Dictionary<string, object> { ["Type"] = "Socks5", ["Destinations"] = new { Allow = allow } };
-        if (via is not null)
-        {
-            action["Via"] = via;
-        }
-
+        var action = new Dictionary<string, object> { ["Type"] = "Socks5" };
         if (allowAnonymous)
         {
             action["AllowAnonymous"] = true;
         }
 
-        var route = new Dictionary<string, object> { ["Id"] = id, ["Match"] = new { Ports = new[] { Port(port) } }, ["Action"] = action };
+        var route = Limits(connectTimeout);
         if (aclAllow is not null)
         {
             route["Acl"] = new { Allow = aclAllow };
         }
 
-        if (connectTimeout is not null)
-        {
-            route["Limits"] = new { ConnectTimeout = connectTimeout };
-        }
-
-        return route;
+        return ConnectRoutes.TunnelRoute(id, port, allow, via, action, route);
     }
 
-    /// <summary>An egress Relay route on <paramref name="port"/> at the default path, accepting <see cref="Token"/>.</summary>
+    /// <summary>An egress Relay route on <paramref name="port"/> at the default path, accepting the test token.</summary>
     public static Dictionary<string, object> Relay(string id, int port, string[] allow, string? connectTimeout = null)
-    {
-        var route = new Dictionary<string, object>
-        {
-            ["Id"] = id,
-            ["Match"] = new { Ports = new[] { Port(port) } },
-            ["Action"] = new
-            {
-                Type = "Relay",
-                Tokens = new[] { new { Id = TokenId, Secret = Token } },
-                Destinations = new { Allow = allow },
-            },
-        };
-        if (connectTimeout is not null)
-        {
-            route["Limits"] = new { ConnectTimeout = connectTimeout };
-        }
-
-        return route;
-    }
+        => ConnectRoutes.RelayRoute(id, port, allow, route: Limits(connectTimeout));
 
     /// <summary>A <c>Proxy</c> section with the test user (unless <paramref name="users"/> is false).</summary>
     public static Dictionary<string, object> Section(object[] routes, object? relay = null, bool users = true, string bindAddress = "127.0.0.1")
-    {
-        var section = new Dictionary<string, object> { ["BindAddress"] = bindAddress, ["Routes"] = routes };
-        if (users)
-        {
-            section["Users"] = new[] { new { Name = User, Password } };
-        }
+        => ConnectRoutes.Section(routes, relay, users, bindAddress);
 
-        if (relay is not null)
-        {
-            section["Relay"] = relay;
-        }
+    /// <summary><c>Proxy:Relay</c> with one pool over egress nodes on these loopback ports.</summary>
+    public static object RelayPool(params int[] egressPorts) => ConnectRoutes.RelayPool([.. egressPorts.Select(p => ConnectRoutes.Endpoint(p))]);
 
-        return section;
-    }
-
-    /// <summary><c>Proxy:Relay</c> with one pool named <see cref="Pool"/> over egress nodes on these loopback ports.</summary>
-    public static object RelayPool(params int[] egressPorts) => new
-    {
-        Pools = new Dictionary<string, object>
-        {
-            [Pool] = new { Endpoints = egressPorts.Select(p => new { Url = RelayUrl(p), Token }).ToArray() },
-        },
-    };
+    private static Dictionary<string, object> Limits(string? connectTimeout)
+        => connectTimeout is null ? [] : new Dictionary<string, object> { ["Limits"] = new { ConnectTimeout = connectTimeout } };
 }
 
 /// <summary>An egress node (a Relay route) and an ingress node (a Socks5 route <c>Via</c> it), both real proxies.</summary>
@@ -346,55 +302,14 @@ internal sealed class SilentListener : IDisposable
     }
 }
 
-/// <summary>What one curl run printed and how it exited.</summary>
-internal sealed record CurlRun(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"curl exited {ExitCode}; stdout: {Stdout}; stderr: {Stderr}";
-}
-
-/// <summary>Runs the real <c>/usr/bin/curl</c> with no inherited proxy variables or <c>.curlrc</c>, and a hard timeout.</summary>
+/// <summary>curl through a SOCKS5 proxy (<see cref="CurlClient"/>: the real <c>/usr/bin/curl</c>, clean environment).</summary>
 internal static class SocksCurl
 {
-    private static readonly string[] ProxyVariables =
-        ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY", "CURL_HOME"];
-
     /// <param name="mode"><c>--socks5</c> (curl resolves) or <c>--socks5-hostname</c> (the proxy resolves).</param>
     /// <param name="proxy">host:port of the SOCKS5 proxy.</param>
     /// <param name="url">The destination URL.</param>
     /// <param name="credentials">user:password, sent as RFC 1929 credentials.</param>
     /// <param name="extra">More curl options, placed before the URL.</param>
-    public static async Task<CurlRun> RunAsync(string mode, string proxy, string url, string credentials = "u:p", params string[] extra)
-    {
-        var start = new ProcessStartInfo("/usr/bin/curl")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])["-q", "-sS", "--max-time", "20", mode, proxy, "-U", credentials, .. extra, url])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in ProxyVariables)
-        {
-            start.Environment.Remove(name);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("curl did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TestTimeouts.Io + TimeSpan.FromSeconds(10));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"curl {string.Join(' ', start.ArgumentList)} did not finish in time.");
-        }
-
-        return new CurlRun(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<CurlResult> RunAsync(string mode, string proxy, string url, string credentials = "u:p", params string[] extra)
+        => CurlClient.RunAsync(["-sS", mode, proxy, "-U", credentials, .. extra, url]);
 }
