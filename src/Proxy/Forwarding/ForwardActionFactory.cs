@@ -86,21 +86,13 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             return null;
         }
 
-        foreach (var target in current.Values)
-        {
-            // A new name is resolved now, not by its first connection (nor by a UDP port's first datagram, which could
-            // only be dropped while it resolves).
-            if (target.Addresses is { } addresses && !ReferenceEquals(previous?.GetValueOrDefault(target.Address), target))
-            {
-                _ = addresses.LookUp();
-            }
-        }
-
         return new ForwardAction(new TargetPool(targets, policy, maxFailures, coolDown, probe), header, logger);
     }
 
     /// <summary>The next compile hands on the targets of the routes in force, and only theirs: a dry run or a rejected
-    /// change that lists other targets does not reset the running ones, and a deleted route's targets are let go.</summary>
+    /// change that lists other targets does not reset the running ones, and a deleted route's targets are let go. A
+    /// target name new to the routes in force is looked up now, not by its first connection (nor by a UDP port's first
+    /// datagram, which could only be dropped while it resolves); a dry run looks nothing up.</summary>
     public void Applied(ProxySnapshot snapshot)
     {
         var targets = new Dictionary<string, Dictionary<string, ForwardTarget>>(StringComparer.Ordinal);
@@ -109,6 +101,10 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             if (route.Action is ForwardAction forward)
             {
                 targets[route.Id] = forward.Pool.Targets.DistinctBy(t => t.Address).ToDictionary(t => t.Address, StringComparer.Ordinal);
+                foreach (var target in forward.Pool.Targets)
+                {
+                    target.Addresses?.Warm();
+                }
             }
         }
 

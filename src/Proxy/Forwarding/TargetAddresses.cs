@@ -79,7 +79,10 @@ internal sealed partial class TargetAddresses
         return addresses.Length > 0 ? new(addresses) : new(lookup.WaitAsync(cancellationToken));
     }
 
-    /// <summary>Starts a lookup now unless one is running (a new target's name is resolved before its first connection).</summary>
+    /// <summary>Starts a lookup if the answer is stale or the name was never looked up, without waiting for it.</summary>
+    public void Warm() => _ = Current();
+
+    /// <summary>Starts a lookup now unless one is running.</summary>
     public Task<IPAddress[]> LookUp()
     {
         lock (_gate)

@@ -92,6 +92,7 @@ internal sealed partial class LiveConfiguration : IDisposable
             return errors;
         }
 
+        _compiler.Applied(snapshot); // before the first datagram or connection: metrics registered, target names looked up
         var udpFailed = await _udp.ApplyAsync(snapshot).ConfigureAwait(false);
         if (udpFailed.Count > 0)
         {
@@ -100,7 +101,6 @@ internal sealed partial class LiveConfiguration : IDisposable
         }
 
         (_file, _apiRoutes, _current) = (file, api, snapshot);
-        _compiler.Applied(snapshot);
         await _bindings.PublishAsync(snapshot, CancellationToken.None).ConfigureAwait(false);
         _http.Publish(snapshot);
         WatchCertificates(file);
