@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Proxy.Tests.Infrastructure;
 using Proxy.Tests.Udp;
@@ -74,7 +75,7 @@ public sealed class TargetNameTests
         await proxy.Logs.WaitForAsync(e => e.Message == $"Route named: target host {Host} resolves to 127.0.0.1");
         for (var i = 1; i <= 3; i++)
         {
-            using var client = new UdpTestClient(System.Net.IPAddress.Parse($"127.0.0.{i}"));
+            using var client = new UdpTestClient(IPAddress.Parse($"127.0.0.{i}"));
             await client.AssertEchoesAsync(port, Payloads.Text($"flow {i}"));
         }
 
