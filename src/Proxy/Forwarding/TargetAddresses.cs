@@ -30,6 +30,7 @@ internal sealed partial class TargetAddresses
     private long _stale; // Stopwatch timestamp from which the answer (or the failure) is looked up again; 0: never looked up
     private Task<IPAddress[]>? _lookingUp;
     private bool _failing;
+    private int _next;
 
     /// <param name="routeId">The route the target belongs to, for logs.</param>
     /// <param name="host">The name to resolve.</param>
@@ -78,6 +79,11 @@ internal sealed partial class TargetAddresses
         var lookup = LookUp();
         return addresses.Length > 0 ? new(addresses) : new(lookup.WaitAsync(cancellationToken));
     }
+
+    /// <summary>Which of an answer's <paramref name="count"/> addresses a new connection tries first: each in turn, so a
+    /// name with several addresses spreads its connections over them (nginx and Envoy make each address a server of its
+    /// own) instead of sending all to the first until the next refresh.</summary>
+    public int Start(int count) => count <= 1 ? 0 : (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
 
     /// <summary>Starts a lookup if the answer is stale or the name was never looked up, without waiting for it.</summary>
     public void Warm() => _ = Current();

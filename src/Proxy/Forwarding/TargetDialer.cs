@@ -7,8 +7,9 @@ namespace Proxy.Forwarding;
 /// <summary>Opens TCP connections to targets with a connect timeout, reporting failures as values.</summary>
 internal static class TargetDialer
 {
-    /// <summary>Dials <paramref name="target"/>: its address literal, or each address its host name resolves to in turn
-    /// (the answer kept between connections, see <see cref="TargetAddresses"/>), each with a socket of its own family.</summary>
+    /// <summary>Dials <paramref name="target"/>: its address literal, or the addresses its host name resolves to (the answer
+    /// kept between connections, see <see cref="TargetAddresses"/>), starting at the next one for each connection and
+    /// trying the others in turn, each with a socket of its own family.</summary>
     /// <param name="target">A Forward route's target.</param>
     /// <param name="timeout">For the whole connect, a first lookup of the name included.</param>
     /// <param name="cancellationToken">Aborts the connect (reported as <see cref="SocketError.OperationAborted"/>).</param>
@@ -34,8 +35,10 @@ internal static class TargetDialer
         }
 
         var error = SocketError.HostNotFound;
-        foreach (var address in addresses)
+        var start = target.Addresses.Start(addresses.Length);
+        for (var i = 0; i < addresses.Length; i++)
         {
+            var address = addresses[(start + i) % addresses.Length];
             var left = timeout - Stopwatch.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
             {

@@ -154,7 +154,8 @@ internal sealed partial class UdpListener : IAsyncDisposable
         var target = pool.Targets[pool.Start(address)];
         // A host name's last answer, never a lookup here: this is the port's receive loop. A name that has not resolved
         // (yet) drops the datagram; its lookup runs beside (see TargetAddresses).
-        var endpoint = target.EndPoint ?? (target.Addresses!.Current() is [var first, ..] ? new IPEndPoint(first, target.Port) : null);
+        var endpoint = target.EndPoint
+            ?? (target.Addresses!.Current() is { Length: > 0 } answer ? new IPEndPoint(answer[target.Addresses.Start(answer.Length)], target.Port) : null);
         var socket = endpoint is null ? null : await ConnectAsync(endpoint).ConfigureAwait(false);
         if (socket is null)
         {

@@ -32,7 +32,7 @@ public sealed class TcpBackend : IAsyncDisposable
     public int Accepted => Volatile.Read(ref _accepted);
 
     /// <summary>Echoes every byte; on the client's FIN, finishes sending and half-closes too.</summary>
-    public static TcpBackend Echo(int port = 0) => new(EchoAsync, port: port);
+    public static TcpBackend Echo(int port = 0, IPAddress? address = null) => new(EchoAsync, address, port);
 
     private static async Task EchoAsync(Socket socket, CancellationToken ct)
     {
