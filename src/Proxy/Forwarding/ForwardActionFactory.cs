@@ -100,8 +100,8 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         {
             if (route.Action is ForwardAction forward)
             {
-                targets[route.Id] = forward.Pool.Targets.DistinctBy(t => t.Address).ToDictionary(t => t.Address, StringComparer.Ordinal);
-                foreach (var target in forward.Pool.Targets)
+                targets[route.Id] = forward.Pool.Distinct.ToDictionary(t => t.Address, StringComparer.Ordinal);
+                foreach (var target in forward.Pool.Distinct)
                 {
                     target.Addresses?.Warm();
                 }

@@ -7,7 +7,11 @@ internal sealed class TargetPool(ForwardTarget[] targets, LoadBalancingPolicy po
 {
     private int _next = -1;
 
+    /// <summary>The targets as listed, in order: a target listed twice (to weigh it) is there twice, as one object.</summary>
     public IReadOnlyList<ForwardTarget> Targets => targets;
+
+    /// <summary>Each target once, in order of first listing: what is probed, reported and handed to the next snapshot.</summary>
+    public IReadOnlyList<ForwardTarget> Distinct { get; } = [.. targets.Distinct()];
 
     /// <summary>How the targets are probed (<c>HealthCheck.Active</c>), if they are.</summary>
     public TargetProbe? Probe => probe;

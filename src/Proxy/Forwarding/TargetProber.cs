@@ -44,17 +44,13 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
         {
             var probing = new CancellationTokenSource();
             Replace(probing);
-            var probed = new HashSet<ForwardTarget>(); // A target listed twice in a route is one target.
             foreach (var route in live.Current.Routes)
             {
                 if (route.Action is ForwardAction { Pool: { Probe: { } probe } pool })
                 {
-                    foreach (var target in pool.Targets)
+                    foreach (var target in pool.Distinct)
                     {
-                        if (probed.Add(target))
-                        {
-                            _ = ProbeAsync(route.Id, target, probe, probing.Token);
-                        }
+                        _ = ProbeAsync(route.Id, target, probe, probing.Token);
                     }
                 }
             }

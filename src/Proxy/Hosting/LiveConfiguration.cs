@@ -122,10 +122,10 @@ internal sealed partial class LiveConfiguration : IDisposable
             {
                 root.Reload();
             }
-            catch (Exception ex)
+            catch (InvalidDataException)
             {
-                // An unreadable file (reported by the handler ReportUnreadableFiles installs): nothing is applied.
-                Log.ReloadFailed(_logger, ex);
+                // A file that no longer parses, already reported (with its name) by the handler ReportUnreadableFiles
+                // installs: nothing is applied.
                 return;
             }
             finally

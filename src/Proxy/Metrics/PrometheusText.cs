@@ -61,7 +61,7 @@ internal static class PrometheusText
         {
             if (route.Action is ForwardAction forward)
             {
-                foreach (var target in forward.Pool.Targets)
+                foreach (var target in forward.Pool.Distinct)
                 {
                     Sample(text, "proxy_target_up", [("route", route.Id), ("target", target.Address)], target.IsHealthy ? 1 : 0);
                 }

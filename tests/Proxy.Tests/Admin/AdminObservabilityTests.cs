@@ -99,6 +99,19 @@ public sealed class AdminObservabilityTests
         Assert.Equal(0, (await MetricsAsync(admin))["proxy_route_connections_total{route=\"short-lived\"}"]);
     }
 
+    [Fact]
+    public async Task A_target_listed_twice_is_one_target_up_series()
+    {
+        await using var backend = TcpBackend.Echo();
+        var port = TestClient.FreePort();
+        await using var proxy = await ProxyTestHost.StartAsync(new { BindAddress = "127.0.0.1", Routes = new[] { Forward("weighted", port, backend.Address, backend.Address) } });
+        using var admin = new AdminClient(proxy.AdminUrl);
+
+        // A target repeated to weigh it is one target: one series (the parser refuses a series that appears twice).
+        var samples = await MetricsAsync(admin);
+        Assert.Equal(1, samples[$"proxy_target_up{{route=\"weighted\",target=\"{backend.Address}\"}}"]);
+    }
+
     private static async Task<IReadOnlyDictionary<string, double>> MetricsAsync(AdminClient admin)
     {
         using var response = await admin.GetAsync("/metrics");

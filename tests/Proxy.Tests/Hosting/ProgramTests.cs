@@ -87,6 +87,10 @@ public sealed class ProgramTests
         Assert.False(program.HasExited);
         await program.SignalAsync("TERM");
         Assert.Equal(0, await program.WaitForExitAsync());
+
+        // The unreadable file is said once, in one line: no second report of the same failure, no stack trace.
+        Assert.DoesNotContain("Configuration reload failed", program.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", program.Output, StringComparison.Ordinal);
     }
 
     private static object Forward(string id, int port, string target)
