@@ -9,6 +9,7 @@ return args switch
     ["hold", .. var rest] => await HoldServer.RunAsync(rest).ConfigureAwait(false),
     ["handshakes", .. var rest] => await HandshakeLoad.RunAsync(rest).ConfigureAwait(false),
     ["tunnels", .. var rest] => await TunnelLoad.RunAsync(rest).ConfigureAwait(false),
+    ["http-no-upstream", .. var rest] => await NoUpstreamHost.RunAsync(rest).ConfigureAwait(false),
     _ => Usage(),
 };
 

@@ -53,7 +53,9 @@ internal static class CompareCommand
             new SoakBenchmark(options),
             new ConnectionRateBenchmark(options, contenders),
             new LatencyBenchmark(options, contenders),
-            new HttpBenchmark(options, [new DirectHttpContender(), new ProxyHttpContender(), new NginxProxyPassContender(), new HaproxyHttpContender()]),
+            new HttpBenchmark(
+                options,
+                [new DirectHttpContender(), new ProxyHttpContender(), new NoUpstreamHttpContender(), new NginxProxyPassContender(), new HaproxyHttpContender()]),
             new SniRoutingBenchmark(options),
             new TunnelBenchmark(options),
         ];

@@ -4,7 +4,8 @@ using System.Text;
 namespace Proxy.Benchmarks.Compare;
 
 /// <summary>HTTP reverse proxying: wrk with 64 keep-alive connections through this proxy's Http (YARP) route, nginx
-/// <c>proxy_pass</c> and HAProxy <c>mode http</c> to the nginx HTTP backend, and straight to it. wrk and the backend
+/// <c>proxy_pass</c> and HAProxy <c>mode http</c> to the nginx HTTP backend, and straight to it; and the ceiling of a YARP
+/// route (<see cref="NoUpstreamHost"/>). wrk and the backend
 /// share the load core, which saturates, so requests per proxy core is the figure to compare. Each contender is warmed
 /// until its rate is steady, then runs <see cref="CompareOptions.Runs"/> times while its CPU share and memory are sampled.</summary>
 internal sealed class HttpBenchmark(CompareOptions options, IReadOnlyList<HttpContender> contenders) : IMeasure
@@ -56,7 +57,9 @@ internal sealed class HttpBenchmark(CompareOptions options, IReadOnlyList<HttpCo
             + "nginx `proxy_pass` (one worker, upstream `keepalive 64`, HTTP/1.1) and HAProxy `mode http` (`nbthread 1`, `http-reuse always`), "
             + "and straight; requests/s and p99 are medians. Higher req/s is better. wrk and the backend share the load core, which saturates "
             + "(busy near 1.00), so req/s per proxy core (= req/s / CPU share) is the figure to compare. "
-            + "Errors: wrk's socket errors and non-2xx answers over the measured runs.\n\n");
+            + "Errors: wrk's socket errors and non-2xx answers over the measured runs. The ceiling row (not a peer) is this proxy's host "
+            + "with the same route whose YARP client answers from memory, using no upstream socket: no change to the upstream side of a "
+            + "YARP route can take the route past it.\n\n");
         var peers = rows.Where(r => r.IsPeer && r.Error is null).ToList();
         var best = peers.Count > 0 ? peers.Max(r => r.RequestsPerSecond) : double.NaN;
         var bestPerCore = peers.Count > 0 ? peers.Max(r => r.PerCore) : double.NaN;

@@ -15,9 +15,11 @@ internal static class ProxyProcess
     /// <param name="lifetime">It is killed by PID after this long at the latest.</param>
     /// <param name="cancellation">Stops waiting for it to listen.</param>
     /// <param name="extra">More <c>Proxy</c> settings by name (e.g. <c>Relay</c>), or null.</param>
+    /// <param name="host">What <c>dotnet</c> runs with that configuration, and the environment it adds; null for the
+    /// proxy program itself.</param>
     public static async Task<RunningContender> StartAsync(
         string name, int port, object[] routes, int maxConnections, bool udp, TimeSpan lifetime, CancellationToken cancellation,
-        IReadOnlyDictionary<string, object>? extra = null)
+        IReadOnlyDictionary<string, object>? extra = null, (string[] Arguments, IReadOnlyDictionary<string, string> Environment)? host = null)
     {
         if (!File.Exists(RepositoryPaths.ProxyDll))
         {
@@ -52,7 +54,8 @@ internal static class ProxyProcess
             .ConfigureAwait(false);
 
         // The content root is the working directory, which holds the appsettings.json above.
-        var process = Pinned.Start(Pinned.ProxyCore, "dotnet", [RepositoryPaths.ProxyDll], lifetime, work.FullName);
+        var process = Pinned.Start(
+            Pinned.ProxyCore, "dotnet", host?.Arguments ?? [RepositoryPaths.ProxyDll], lifetime, work.FullName, host?.Environment);
         var running = new RunningContender(port, process, work);
         if (!await LoopbackPorts.WaitListeningAsync(port, process, TimeSpan.FromSeconds(30), cancellation, udp).ConfigureAwait(false))
         {
