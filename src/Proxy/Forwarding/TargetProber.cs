@@ -13,8 +13,11 @@ namespace Proxy.Forwarding;
 internal sealed partial class TargetProber(LiveConfiguration live, ILogger<TargetProber> logger) : IHostedService, IDisposable
 {
     private readonly Lock _lock = new();
-    private CancellationTokenSource? _probing;
+
+    /// <summary>The probe loop of each target of the snapshot in force, by target object.</summary>
+    private readonly Dictionary<ForwardTarget, Probing> _running = new(ReferenceEqualityComparer.Instance);
     private IDisposable? _watch;
+    private bool _stopped;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -32,42 +35,63 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
     public void Dispose()
     {
         _watch?.Dispose();
-        Replace(null);
+        lock (_lock)
+        {
+            _stopped = true;
+            foreach (var probing in _running.Values)
+            {
+                probing.Dispose();
+            }
+
+            _running.Clear();
+        }
     }
 
-    /// <summary>Probes the targets of the snapshot in force, after stopping the probes of the one before: a target the
-    /// new snapshot keeps (same route and address, so the same object and state) gets one prober again, probing at once.
-    /// Under the lock, so that of two swaps close together the later snapshot's probes are the ones left running.</summary>
+    /// <summary>Matches the probe loops to the snapshot in force: a target it keeps (same route and address, so the same
+    /// object and state) with the same probe settings goes on probing on its own schedule, so a change elsewhere (a burst
+    /// of API calls, say) probes nothing; a new target, or one whose settings changed, is probed at once and then every
+    /// interval; a target no longer in force stops being probed. Under the lock, so that of two swaps close together the
+    /// later snapshot's probes are the ones left running.</summary>
     private void ProbeCurrent()
     {
         lock (_lock)
         {
-            var probing = new CancellationTokenSource();
-            Replace(probing);
+            if (_stopped)
+            {
+                return;
+            }
+
+            var wanted = new Dictionary<ForwardTarget, (string RouteId, TargetProbe Probe)>(ReferenceEqualityComparer.Instance);
             foreach (var route in live.Current.Routes)
             {
                 if (route.Action is ForwardAction { Pool: { Probe: { } probe } pool })
                 {
                     foreach (var target in pool.Distinct)
                     {
-                        _ = ProbeAsync(route.Id, target, probe, probing.Token);
+                        wanted[target] = (route.Id, probe);
                     }
                 }
             }
-        }
-    }
 
-    private void Replace(CancellationTokenSource? probing)
-    {
-        CancellationTokenSource? previous;
-        lock (_lock)
-        {
-            previous = _probing;
-            _probing = probing;
-        }
+            foreach (var (target, probing) in _running.ToList())
+            {
+                if (!wanted.TryGetValue(target, out var want) || want.Probe != probing.Probe)
+                {
+                    probing.Dispose();
+                    _running.Remove(target);
+                }
+            }
 
-        previous?.Cancel();
-        previous?.Dispose();
+            foreach (var (target, (routeId, probe)) in wanted)
+            {
+                if (!_running.ContainsKey(target))
+                {
+                    var probing = new Probing(probe);
+                    _running.Add(target, probing);
+                    _ = ProbeAsync(routeId, target, probe, probing.Token);
+                }
+            }
+        }
     }
 
     private async Task ProbeAsync(string routeId, ForwardTarget target, TargetProbe probe, CancellationToken stop)
@@ -101,6 +125,22 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
         catch (OperationCanceledException)
         {
             // The snapshot was replaced or the proxy stops.
+        }
+    }
+
+    /// <summary>One target's probe loop: its settings and what stops it (disposing it).</summary>
+    private sealed class Probing(TargetProbe probe) : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+
+        public TargetProbe Probe { get; } = probe;
+
+        public CancellationToken Token => _stop.Token;
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _stop.Dispose();
         }
     }
 

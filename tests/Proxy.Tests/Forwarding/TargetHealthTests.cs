@@ -73,6 +73,48 @@ public sealed class TargetHealthTests
         Assert.Single(proxy.Logs.Entries, e => e.Message.StartsWith($"Target 127.0.0.1:{dead} of route {Route} is down", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Changes_to_other_routes_do_not_probe_a_kept_target_again()
+    {
+        // Each backend reports every connection it accepts; a probe connects and closes at once.
+        var accepted = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        await using var kept = new TcpBackend((_, ct) => accepted.Writer.WriteAsync("kept", ct).AsTask());
+        await using var added = new TcpBackend((_, ct) => accepted.Writer.WriteAsync("added", ct).AsTask());
+        var hourly = new { Interval = "01:00:00" };
+        var port = TestClient.FreePort();
+        object[] routes = [ProbedRoute(port, hourly, kept.Address)];
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(routes));
+        Assert.Equal("kept", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
+
+        // Three changes, each adding a probed route: each new route's target is probed once, at once; the kept target,
+        // probed an hour from now, is not probed again (it was on every change: a burst of probes under API churn).
+        for (var i = 0; i < 3; i++)
+        {
+            routes = [.. routes, new
+            {
+                Id = $"added{i}",
+                Match = new { Ports = new[] { TestClient.FreePort() } },
+                Action = new { Type = "Forward", Targets = new[] { added.Address }, HealthCheck = new { Active = hourly } },
+            }];
+            Assert.True(await proxy.ReloadAsync(Routes(routes)));
+            Assert.Equal("added", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
+        }
+
+        // A connection of the test's own to the kept backend queues behind any probe that reached it before.
+        using (await TestClient.ConnectAsync(kept.Port))
+        {
+            Assert.Equal("kept", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
+        }
+
+        Assert.Equal(2, kept.Accepted);
+        Assert.Equal(3, added.Accepted);
+
+        // New probe settings for the kept target start its probing over: probed at once.
+        routes[0] = ProbedRoute(port, new { Interval = "00:59:00" }, kept.Address);
+        Assert.True(await proxy.ReloadAsync(Routes(routes)));
+        Assert.Equal("kept", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
+    }
+
     [Theory]
     [InlineData("{ \"Path\": \"/healthz\" }", "Action.HealthCheck.Active.Path")]
     [InlineData("{ \"Interval\": \"-00:00:01\" }", "Action.HealthCheck.Active.Interval")]
