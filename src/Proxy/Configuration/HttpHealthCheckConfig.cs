@@ -21,6 +21,20 @@ public sealed record ActiveHealthCheckSettings
 
     /// <summary>Time a probe may take; default 10 s.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>What every route kind's probes need: validation errors for an interval or timeout given but not positive.</summary>
+    internal IEnumerable<(string Field, string Message)> SpanErrors()
+    {
+        if (Interval <= TimeSpan.Zero)
+        {
+            yield return ("Action.HealthCheck.Active.Interval", "Must be a positive time span such as 00:00:05.");
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            yield return ("Action.HealthCheck.Active.Timeout", "Must be a positive time span such as 00:00:02.");
+        }
+    }
 }
 
 /// <summary>Passive health from proxied traffic (YARP's transport failure rate policy).</summary>

@@ -134,18 +134,11 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             errors.Add(new ConfigError(routeId, "Action.HealthCheck.Active.Path", "A Forward target is probed by connecting to it; Path is for Http routes."));
         }
 
-        var interval = active.Interval ?? TargetProbe.DefaultInterval;
-        var timeout = active.Timeout ?? TargetProbe.DefaultTimeout;
-        if (interval <= TimeSpan.Zero)
+        foreach (var (field, message) in active.SpanErrors())
         {
-            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Active.Interval", "Must be a positive time span such as 00:00:05."));
+            errors.Add(new ConfigError(routeId, field, message));
         }
 
-        if (timeout <= TimeSpan.Zero)
-        {
-            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Active.Timeout", "Must be a positive time span such as 00:00:02."));
-        }
-
-        return new TargetProbe(interval, timeout);
+        return new TargetProbe(active.Interval ?? TargetProbe.DefaultInterval, active.Timeout ?? TargetProbe.DefaultTimeout);
     }
 }

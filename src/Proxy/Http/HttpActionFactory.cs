@@ -171,14 +171,9 @@ internal sealed class HttpActionFactory : IRouteActionFactory
             return null;
         }
 
-        if (health.Active?.Interval is { } interval && interval <= TimeSpan.Zero)
+        foreach (var (field, message) in health.Active?.SpanErrors() ?? [])
         {
-            context.Error("Action.HealthCheck.Active.Interval", "Must be a positive time span.");
-        }
-
-        if (health.Active?.Timeout is { } probeTimeout && probeTimeout <= TimeSpan.Zero)
-        {
-            context.Error("Action.HealthCheck.Active.Timeout", "Must be a positive time span.");
+            context.Error(field, message);
         }
 
         return new HealthCheckConfig

@@ -68,6 +68,20 @@ public sealed class HealthCheckTests
             && e.Message.Contains("status=503 route=pool ", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Interval", "00:00:00", "Action.HealthCheck.Active.Interval")]
+    [InlineData("Interval", "-00:00:01", "Action.HealthCheck.Active.Interval")]
+    [InlineData("Timeout", "00:00:00", "Action.HealthCheck.Active.Timeout")]
+    public async Task A_non_positive_probe_interval_or_timeout_is_a_validation_error(string setting, string value, string field)
+    {
+        var check = new Dictionary<string, object> { ["Active"] = new Dictionary<string, string> { ["Path"] = "/healthz", [setting] = value } };
+        var section = Section([HttpRoute("pool", TestClient.FreePort(), "http://127.0.0.1:9").Action("HealthCheck", check)]);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ProxyTestHost.StartAsync(section));
+
+        Assert.Contains($"Route 'pool': {field}: Must be a positive time span", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The backends that served <paramref name="count"/> sequential requests, comma-separated.</summary>
     private static async Task<string> BackendsAsync(LoopbackHttpClient client, string url, int count)
     {
