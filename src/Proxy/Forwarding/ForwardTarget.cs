@@ -54,6 +54,14 @@ internal sealed class ForwardTarget(string host, int port, string address, Targe
         return Interlocked.Increment(ref _failedProbes) >= ProbeFailuresToDown && Interlocked.Exchange(ref _probedDown, 1) == 0;
     }
 
+    /// <summary>Probing of this target has stopped (its route no longer has <c>HealthCheck.Active</c>): what the probes
+    /// decided no longer holds, so a probed-down target is handed clients again (passive health still applies).</summary>
+    public void ProbesStopped()
+    {
+        Volatile.Write(ref _failedProbes, 0);
+        Volatile.Write(ref _probedDown, 0);
+    }
+
     public void ConnectionOpened()
     {
         Interlocked.Increment(ref _active);

@@ -50,8 +50,9 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
     /// <summary>Matches the probe loops to the snapshot in force: a target it keeps (same route and address, so the same
     /// object and state) with the same probe settings goes on probing on its own schedule, so a change elsewhere (a burst
     /// of API calls, say) probes nothing; a new target, or one whose settings changed, is probed at once and then every
-    /// interval; a target no longer in force stops being probed. Under the lock, so that of two swaps close together the
-    /// later snapshot's probes are the ones left running.</summary>
+    /// interval; a target no longer probed (its route gone, or no longer with <c>HealthCheck.Active</c>) stops, and forgets
+    /// what its probes decided. Under the lock, so that of two swaps close together the later snapshot's probes are the
+    /// ones left running.</summary>
     private void ProbeCurrent()
     {
         lock (_lock)
@@ -75,10 +76,15 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
 
             foreach (var (target, probing) in _running.ToList())
             {
-                if (!wanted.TryGetValue(target, out var want) || want.Probe != probing.Probe)
+                var stillProbed = wanted.TryGetValue(target, out var want);
+                if (!stillProbed || want.Probe != probing.Probe)
                 {
                     probing.Dispose();
                     _running.Remove(target);
+                    if (!stillProbed)
+                    {
+                        target.ProbesStopped();
+                    }
                 }
             }
 
@@ -102,20 +108,22 @@ internal sealed partial class TargetProber(LiveConfiguration live, ILogger<Targe
             {
                 var (socket, error) = await TargetDialer.ConnectAsync(target, probe.Timeout, stop).ConfigureAwait(false);
                 socket?.Dispose();
-                if (error == SocketError.OperationAborted)
+                if (error == SocketError.OperationAborted || stop.IsCancellationRequested)
                 {
                     return;
                 }
 
-                if (target.Probed(socket is not null))
+                // A change of state is down on a failure, up on a success.
+                var succeeded = socket is not null;
+                if (target.Probed(succeeded))
                 {
-                    if (target.IsProbedDown)
+                    if (succeeded)
                     {
-                        Log.TargetDown(logger, target.Address, routeId, error, ForwardTarget.ProbeFailuresToDown);
+                        Log.TargetUp(logger, target.Address, routeId);
                     }
                     else
                     {
-                        Log.TargetUp(logger, target.Address, routeId);
+                        Log.TargetDown(logger, target.Address, routeId, error, ForwardTarget.ProbeFailuresToDown);
                     }
                 }
 

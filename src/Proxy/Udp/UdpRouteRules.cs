@@ -26,6 +26,11 @@ internal static class UdpRouteRules
             errors.Add(new ConfigError(id, "Match.Domains", "Domains (SNI) apply to TCP routes only."));
         }
 
+        if (config.Action?.HealthCheck is not null)
+        {
+            errors.Add(new ConfigError(id, "Action.HealthCheck", "Health checks probe over TCP; UDP routes have none (a TCP probe would call a UDP-only target down)."));
+        }
+
         if (action is ForwardAction { ProxyHeader: not Proxy.ProxyProtocol.ProxyHeaderVersion.None })
         {
             errors.Add(new ConfigError(id, "Action.ProxyProtocol", "A PROXY header is not sent on UDP routes."));

@@ -74,6 +74,26 @@ public sealed class TargetHealthTests
     }
 
     [Fact]
+    public async Task Removing_the_health_check_hands_a_probed_down_target_clients_again()
+    {
+        using var refusing = TestClient.RefusingPort(out var dead);
+        await using var live = TcpBackend.Echo();
+        var port = TestClient.FreePort();
+        await using var proxy = await ProxyTestHost.StartAsync(Routes(ProbedRoute(port, new { Interval = "00:00:00.100" }, $"127.0.0.1:{dead}", live.Address)));
+        await proxy.Logs.WaitForAsync(e => e.Message == $"Target 127.0.0.1:{dead} of route {Route} is down: ConnectionRefused on 2 probes in a row");
+
+        // Without probes nothing can bring it back, so their verdict goes with them: round robin tries it again.
+        Assert.True(await proxy.ReloadAsync(Routes(Forward(Route, port, $"127.0.0.1:{dead}", live.Address))));
+        for (var i = 0; i < 2; i++)
+        {
+            using var client = await TestClient.ConnectAsync(port);
+            await client.AssertEchoesAsync($"client {i}");
+        }
+
+        await proxy.Logs.WaitForAsync(e => e.Message.Contains($"connect to 127.0.0.1:{dead} failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Changes_to_other_routes_do_not_probe_a_kept_target_again()
     {
         // Each backend reports every connection it accepts; a probe connects and closes at once.

@@ -74,6 +74,17 @@ public sealed class UdpReloadTests
     }
 
     [Fact]
+    public async Task A_health_check_on_a_udp_route_is_a_validation_error()
+    {
+        var route = UdpRoute("dns", UdpPorts.Free(), "127.0.0.1:53");
+        ((Dictionary<string, object>)route["Action"])["HealthCheck"] = new { Active = new { Interval = "00:00:05" } };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ProxyTestHost.StartAsync(Section(route)));
+
+        Assert.Contains("Route 'dns': Action.HealthCheck: Health checks probe over TCP", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reload_with_two_udp_routes_on_one_port_is_rejected_and_the_old_route_keeps_serving()
     {
         await using var backend = new UdpEchoServer();
