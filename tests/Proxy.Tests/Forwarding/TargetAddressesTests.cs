@@ -25,7 +25,7 @@ public sealed class TargetAddressesTests
 
         var first = addresses.GetAsync(CancellationToken.None).AsTask();
         resolver.Answer([A, V6]);
-        Assert.Equal([A, V6], await first);
+        Assert.Equal([A, V6], await first.WaitAsync(TestTimeouts.Io));
         for (var i = 0; i < 5; i++)
         {
             Assert.Equal([A, V6], await addresses.GetAsync(CancellationToken.None));
@@ -44,7 +44,7 @@ public sealed class TargetAddressesTests
         var waiting = Enumerable.Range(0, 8).Select(_ => addresses.GetAsync(CancellationToken.None).AsTask()).ToArray();
         resolver.Answer([A]);
 
-        Assert.All(await Task.WhenAll(waiting), answer => Assert.Equal([A], answer));
+        Assert.All(await Task.WhenAll(waiting).WaitAsync(TestTimeouts.Io), answer => Assert.Equal([A], answer));
         Assert.Equal(1, resolver.Lookups);
     }
 
@@ -57,11 +57,12 @@ public sealed class TargetAddressesTests
         resolver.Answer([A]);
         await first;
 
-        // Stale: the old answer comes back without waiting for the lookup it starts.
-        Assert.Equal([A], await addresses.GetAsync(CancellationToken.None));
-        var second = addresses.LookUp(); // the one running
+        // Stale: the old answer comes back at once, and the lookup it starts beside it is the one answered next.
+        var stale = addresses.GetAsync(CancellationToken.None);
+        Assert.True(stale.IsCompletedSuccessfully, "A connection waited for the lookup of a stale answer.");
+        Assert.Equal([A], await stale);
         resolver.Answer([B]);
-        Assert.Equal([B], await second);
+        await logs.WaitForAsync(e => e.Message.EndsWith("resolves to 192.0.2.2", StringComparison.Ordinal)).WaitAsync(TestTimeouts.Io);
         Assert.Equal([B], addresses.Current());
 
         var resolved = logs.Entries.Where(e => e.Message.Contains("resolves to", StringComparison.Ordinal)).Select(e => e.Message).ToList();
@@ -102,7 +103,7 @@ public sealed class TargetAddressesTests
 
         var first = addresses.GetAsync(CancellationToken.None).AsTask();
         resolver.Fail(SocketError.HostNotFound);
-        Assert.Empty(await first);
+        Assert.Empty(await first.WaitAsync(TestTimeouts.Io));
 
         // Within the retry delay, connections fail without asking the resolver again.
         Assert.Empty(await addresses.GetAsync(CancellationToken.None));

@@ -19,7 +19,7 @@ public sealed class TargetHealthTests
     [Fact]
     public async Task A_target_that_stops_listening_is_probed_out_of_load_balancing_and_back_in_when_it_listens_again()
     {
-        var first = TcpBackend.Echo();
+        var first = TcpBackend.Echo(TestClient.FreePort()); // listened on again below: a port outside the range the OS hands out
         var (firstAddress, firstPort) = (first.Address, first.Port);
         await using var second = TcpBackend.Echo();
         var port = TestClient.FreePort();
@@ -98,13 +98,13 @@ public sealed class TargetHealthTests
     {
         // Each backend reports every connection it accepts; a probe connects and closes at once.
         var accepted = System.Threading.Channels.Channel.CreateUnbounded<string>();
-        await using var kept = new TcpBackend((_, ct) => accepted.Writer.WriteAsync("kept", ct).AsTask());
+        await using var kept = new TcpBackend((socket, ct) => accepted.Writer.WriteAsync($"kept {socket.RemoteEndPoint}", ct).AsTask());
         await using var added = new TcpBackend((_, ct) => accepted.Writer.WriteAsync("added", ct).AsTask());
         var hourly = new { Interval = "01:00:00" };
         var port = TestClient.FreePort();
         object[] routes = [ProbedRoute(port, hourly, kept.Address)];
         await using var proxy = await ProxyTestHost.StartAsync(Routes(routes));
-        Assert.Equal("kept", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
+        Assert.StartsWith("kept ", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io), StringComparison.Ordinal);
 
         // Three changes, each adding a probed route: each new route's target is probed once, at once; the kept target,
         // probed an hour from now, is not probed again (it was on every change: a burst of probes under API churn).
@@ -120,10 +120,11 @@ public sealed class TargetHealthTests
             Assert.Equal("added", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
         }
 
-        // A connection of the test's own to the kept backend queues behind any probe that reached it before.
-        using (await TestClient.ConnectAsync(kept.Port))
+        // A connection of the test's own to the kept backend queues behind any probe that reached it before, so the next
+        // connection the backend reports is the test's.
+        using (var own = await TestClient.ConnectAsync(kept.Port))
         {
-            Assert.Equal("kept", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
+            Assert.Equal($"kept {own.LocalEndPoint}", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
         }
 
         Assert.Equal(2, kept.Accepted);
@@ -132,7 +133,7 @@ public sealed class TargetHealthTests
         // New probe settings for the kept target start its probing over: probed at once.
         routes[0] = ProbedRoute(port, new { Interval = "00:59:00" }, kept.Address);
         Assert.True(await proxy.ReloadAsync(Routes(routes)));
-        Assert.Equal("kept", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io));
+        Assert.StartsWith("kept ", await accepted.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Io), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -57,6 +57,7 @@ public sealed class ProgramProcess : IAsyncDisposable
                 throw new InvalidOperationException("The program exited:\n" + program.Output + await program._errors);
             }
 
+            await started; // its own wait may have timed out first
             return program;
         }
         catch

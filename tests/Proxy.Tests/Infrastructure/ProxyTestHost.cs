@@ -84,7 +84,8 @@ public sealed class ProxyTestHost : IAsyncDisposable
     {
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var registration = Config.GetChangeToken().RegisterChangeCallback(static s => ((TaskCompletionSource)s!).TrySetResult(), changed);
-        var rejected = Logs.WaitForAsync(e => e.Message.Contains("Configuration change rejected", StringComparison.Ordinal));
+        static bool Rejection(LogEntry e) => e.Message.Contains("Configuration change rejected", StringComparison.Ordinal);
+        var rejected = Logs.WaitForAsync(Rejection, Logs.Entries.Count(Rejection) + 1); // not one logged before
         await File.WriteAllTextAsync(_configPath, Serialize(proxySection, AdminPort));
         var done = await Task.WhenAny(changed.Task, rejected).WaitAsync(TestTimeouts.Reload);
         if (done == rejected)
