@@ -25,9 +25,41 @@ internal sealed class AdminSettings
     public static AdminSettings? Create(AdminOptions? options, ICollection<ConfigError> errors)
     {
         options ??= new AdminOptions();
+        var before = errors.Count;
+        var urls = ParseUrls(options, errors);
+        CheckKeys(options.ApiKeys, errors);
+        return errors.Count > before ? null : new AdminSettings(urls, new AdminKeys(options.ApiKeys));
+    }
+
+    /// <summary>The keys of a changed configuration; null with errors when they would not do. They are checked against
+    /// the URLs the API listens on (which only a restart changes) and against the URLs the change names, which the next
+    /// start binds: a change the proxy could not start with is refused now, not at the next restart.</summary>
+    public AdminKeys? CompileKeys(AdminOptions? options, ICollection<ConfigError> errors)
+    {
+        options ??= new AdminOptions();
+        var before = errors.Count;
+        var named = ParseUrls(options, errors);
+        if (options.ApiKeys.Count == 0 && Urls.Except(named).FirstOrDefault(url => !IsLoopback(url)) is { } open)
+        {
+            errors.Add(new ConfigError(null, "Admin.ApiKeys", $"The admin API listens on '{open}' until a restart: it cannot be left without an API key."));
+        }
+
+        CheckKeys(options.ApiKeys, errors);
+        return errors.Count > before ? null : new AdminKeys(options.ApiKeys);
+    }
+
+    /// <summary>Puts keys from <see cref="CompileKeys"/> in force.</summary>
+    public void Use(AdminKeys keys) => _keys = keys;
+
+    /// <summary>Whether <paramref name="options"/> (already compiled) names the URLs the API listens on (a change needs a restart).</summary>
+    public bool ListensAsConfigured(AdminOptions? options) => ParseUrls(options ?? new AdminOptions(), []).SequenceEqual(Urls);
+
+    /// <summary>The URLs <paramref name="options"/> names (the default when none), each an http://address:port URL and
+    /// not reachable from the network without a key.</summary>
+    private static List<Uri> ParseUrls(AdminOptions options, ICollection<ConfigError> errors)
+    {
         var texts = options.Urls.Count == 0 ? [DefaultUrl] : options.Urls;
         var urls = new List<Uri>();
-        var before = errors.Count;
         for (var i = 0; i < texts.Count; i++)
         {
             if (!Uri.TryCreate(texts[i], UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp || url.AbsolutePath != "/")
@@ -45,34 +77,7 @@ internal sealed class AdminSettings
             urls.Add(url);
         }
 
-        CheckKeys(options.ApiKeys, errors);
-        return errors.Count > before ? null : new AdminSettings(urls, new AdminKeys(options.ApiKeys));
-    }
-
-    /// <summary>The keys of a changed configuration, checked against the URLs the API listens on (which only a restart
-    /// changes); null with errors when they would not do.</summary>
-    public AdminKeys? CompileKeys(AdminOptions? options, ICollection<ConfigError> errors)
-    {
-        var keys = options?.ApiKeys ?? [];
-        var before = errors.Count;
-        if (keys.Count == 0 && Urls.FirstOrDefault(url => !IsLoopback(url)) is { } open)
-        {
-            errors.Add(new ConfigError(null, "Admin.ApiKeys", $"The admin API listens on '{open}': it cannot be left without an API key."));
-        }
-
-        CheckKeys(keys, errors);
-        return errors.Count > before ? null : new AdminKeys(keys);
-    }
-
-    /// <summary>Puts keys from <see cref="CompileKeys"/> in force.</summary>
-    public void Use(AdminKeys keys) => _keys = keys;
-
-    /// <summary>Whether <paramref name="options"/> names the URLs the API listens on (a change needs a restart).</summary>
-    public bool ListensAsConfigured(AdminOptions? options)
-    {
-        var texts = options is null || options.Urls.Count == 0 ? [DefaultUrl] : options.Urls;
-        return texts.Count == Urls.Count
-            && texts.Select((text, i) => Uri.TryCreate(text, UriKind.Absolute, out var url) && url == Urls[i]).All(same => same);
+        return urls;
     }
 
     private static void CheckKeys(IReadOnlyList<ApiKeyConfig> keys, ICollection<ConfigError> errors)

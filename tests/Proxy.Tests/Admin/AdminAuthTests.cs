@@ -164,12 +164,34 @@ public sealed class AdminAuthTests
         var settings = AdminSettings.Create(new AdminOptions { Urls = ["http://0.0.0.0:9900"], ApiKeys = [new ApiKeyConfig { Id = "ops", Key = OpsKey }] }, errors)!;
         Assert.Empty(errors);
 
+        // The same URLs without keys; or loopback named for the next start, while the open URL listens until then.
         Assert.Null(settings.CompileKeys(new AdminOptions { Urls = ["http://0.0.0.0:9900"] }, errors));
         var error = Assert.Single(errors);
+        Assert.Equal("Admin.Urls[0]", error.Field);
+        Assert.Contains("http://0.0.0.0:9900", error.Message, StringComparison.Ordinal);
+        errors.Clear();
+        Assert.Null(settings.CompileKeys(new AdminOptions { Urls = ["http://127.0.0.1:9900"] }, errors));
+        error = Assert.Single(errors);
         Assert.Equal("Admin.ApiKeys", error.Field);
         Assert.Contains("http://0.0.0.0:9900", error.Message, StringComparison.Ordinal);
+        errors.Clear();
         Assert.NotNull(settings.CompileKeys(new AdminOptions { Urls = ["http://0.0.0.0:9900"], ApiKeys = [new ApiKeyConfig { Id = "ci", Key = CiKey }] }, errors));
-        Assert.Single(errors);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_reload_that_would_open_the_admin_api_beyond_loopback_without_a_key_is_rejected()
+    {
+        await using var proxy = await ProxyTestHost.StartAsync(new { BindAddress = "127.0.0.1" });
+
+        // Applied, the proxy would keep running and then refuse to start on its next restart; refused now instead.
+        var open = new { Urls = new[] { $"http://0.0.0.0:{TestClient.FreePort()}" } };
+        Assert.False(await proxy.ReloadAsync(new { BindAddress = "127.0.0.1", Admin = open }));
+        await proxy.Logs.WaitForAsync(e => e.Message.Contains("field Admin.Urls[0]: The admin API would listen on", StringComparison.Ordinal));
+
+        var malformed = new { Urls = new[] { "https://127.0.0.1:9900/admin" } };
+        Assert.False(await proxy.ReloadAsync(new { BindAddress = "127.0.0.1", Admin = malformed }));
+        await proxy.Logs.WaitForAsync(e => e.Message.Contains("is not an http://address:port URL", StringComparison.Ordinal));
     }
 
     [Fact]
