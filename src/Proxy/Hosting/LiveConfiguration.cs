@@ -31,6 +31,7 @@ internal sealed partial class LiveConfiguration : IDisposable
     private readonly AdminSettings _admin;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _applyLock = new(1, 1);
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private IDisposable? _watch;
     private CertificateFileWatch? _certificateWatch;
     private volatile ProxySnapshot _current = ProxySnapshot.Empty;
@@ -114,27 +115,41 @@ internal sealed partial class LiveConfiguration : IDisposable
     /// into a container and replaced, a network file system) or a certificate was renewed outside the watched files.</summary>
     public async Task ReloadAsync(string cause)
     {
-        if (_configuration is IConfigurationRoot root)
+        // One at a time: two signals close together would each replace the file watch, leaving one never disposed.
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            // Not through the change token: that reload would skip an unchanged Proxy section, and run twice with this one.
-            _watch?.Dispose();
-            try
+            if (_configuration is IConfigurationRoot root)
             {
-                root.Reload();
+                // Not through the change token: that reload would skip an unchanged Proxy section, and run twice with this one.
+                _watch?.Dispose();
+                try
+                {
+                    root.Reload();
+                }
+                catch (InvalidDataException)
+                {
+                    // A file that no longer parses, already reported (with its name) by the handler ReportUnreadableFiles
+                    // installs: nothing is applied.
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    Log.ReloadFailed(_logger, ex); // the signal's task is not awaited: said here or nowhere
+                    return;
+                }
+                finally
+                {
+                    WatchConfiguration();
+                }
             }
-            catch (InvalidDataException)
-            {
-                // A file that no longer parses, already reported (with its name) by the handler ReportUnreadableFiles
-                // installs: nothing is applied.
-                return;
-            }
-            finally
-            {
-                WatchConfiguration();
-            }
-        }
 
-        await ReloadFromConfigurationAsync(cause).ConfigureAwait(false);
+            await ReloadFromConfigurationAsync(cause).ConfigureAwait(false);
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
     }
 
     /// <summary>Fires once, the next time a new snapshot is swapped in.</summary>
@@ -178,6 +193,7 @@ internal sealed partial class LiveConfiguration : IDisposable
         _certificateWatch?.Dispose();
         _changed.Dispose();
         _applyLock.Dispose();
+        _reloadGate.Dispose();
     }
 
     private async Task<ApplyResult> ApplyLockedAsync(ProxyOptions file, IReadOnlyList<StoredRoute> api, ApiRoutesUpdate? update, CancellationToken cancellationToken)
