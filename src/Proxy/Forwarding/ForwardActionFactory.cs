@@ -41,8 +41,9 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             }
             else if (HostPort.TryParse(address, out var host, out var port))
             {
-                var addresses = IPAddress.TryParse(host, out _) ? null : new TargetAddresses(routeId, host, context.DnsRefresh, logger);
-                targets[i] = current[address] = new ForwardTarget(host, port, address, addresses);
+                targets[i] = current[address] = IpAddressText.TryParse(host, out var literal)
+                    ? new ForwardTarget(address, port, literal, null)
+                    : new ForwardTarget(address, port, null, new TargetAddresses(routeId, host, context.DnsRefresh, logger));
             }
             else
             {

@@ -4,11 +4,12 @@ using System.Net;
 namespace Proxy.Forwarding;
 
 /// <summary>One <c>host:port</c> target of a Forward route, with its passive and active health and live connection count.</summary>
-/// <param name="host">An address literal or a host name.</param>
-/// <param name="port">The target's port.</param>
 /// <param name="address">The target as configured, for logs.</param>
-/// <param name="addresses">For a host name, its resolved addresses; null when <paramref name="host"/> is an address literal.</param>
-internal sealed class ForwardTarget(string host, int port, string address, TargetAddresses? addresses)
+/// <param name="port">The target's port.</param>
+/// <param name="literal">The host when it is an address literal; null for a host name.</param>
+/// <param name="addresses">For a host name, its resolved addresses; null for an address literal (exactly one of this and
+/// <paramref name="literal"/> is given).</param>
+internal sealed class ForwardTarget(string address, int port, IPAddress? literal, TargetAddresses? addresses)
 {
     /// <summary>Failed probes in a row that take a target out (YARP's ConsecutiveFailures default, as HTTP routes use).</summary>
     public const int ProbeFailuresToDown = 2;
@@ -19,15 +20,12 @@ internal sealed class ForwardTarget(string host, int port, string address, Targe
     private long _downUntil;
     private int _active;
 
-    public string Host { get; } = host;
-
     public int Port { get; } = port;
 
     /// <summary>Where to dial when the host is an address literal (parsed once, not per connection); null for a host name.</summary>
-    public IPEndPoint? EndPoint { get; } = addresses is null ? new IPEndPoint(IPAddress.Parse(host), port) : null;
+    public IPEndPoint? EndPoint { get; } = literal is null ? null : new IPEndPoint(literal, port);
 
-    /// <summary>What a host name resolves to, kept between connections; null for an address literal (exactly one of
-    /// this and <see cref="EndPoint"/> is set).</summary>
+    /// <summary>What a host name resolves to, kept between connections; null for an address literal.</summary>
     public TargetAddresses? Addresses { get; } = addresses;
 
     /// <summary>The target as configured, for logs.</summary>

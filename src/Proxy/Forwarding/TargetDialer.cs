@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -19,19 +18,16 @@ internal static class TargetDialer
     private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectByNameAsync(
         ForwardTarget target, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
         IPAddress[] addresses;
-        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        try
         {
-            cts.CancelAfter(timeout);
-            try
-            {
-                addresses = await target.Addresses!.GetAsync(cts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return (null, cancellationToken.IsCancellationRequested ? SocketError.OperationAborted : SocketError.TimedOut);
-            }
+            addresses = await target.Addresses!.GetAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, Cancelled(cancellationToken));
         }
 
         var error = SocketError.HostNotFound;
@@ -39,13 +35,7 @@ internal static class TargetDialer
         for (var i = 0; i < addresses.Length; i++)
         {
             var address = addresses[(start + i) % addresses.Length];
-            var left = timeout - Stopwatch.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero)
-            {
-                return (null, SocketError.TimedOut);
-            }
-
-            (var socket, error) = await ConnectAsync(new IPEndPoint(address, target.Port), left, cancellationToken).ConfigureAwait(false);
+            (var socket, error) = await ConnectAsync(new IPEndPoint(address, target.Port), cancellationToken, deadline.Token).ConfigureAwait(false);
             if (socket is not null || error is SocketError.OperationAborted or SocketError.TimedOut)
             {
                 return (socket, error);
@@ -55,20 +45,32 @@ internal static class TargetDialer
         return (null, error);
     }
 
-    private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>An address literal's connect: one state machine per connection (not a wrapper awaiting another).</summary>
+    private static ValueTask<(Socket? Socket, SocketError Error)> ConnectAsync(IPEndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        return ConnectAsync(endPoint, cancellationToken, deadline.Token, deadline);
+    }
+
+    /// <param name="endPoint">Where to connect, with a socket of its family.</param>
+    /// <param name="cancellationToken">The caller's: its cancellation is reported as <see cref="SocketError.OperationAborted"/>.</param>
+    /// <param name="deadline">That token or the connect timeout: the timeout is reported as <see cref="SocketError.TimedOut"/>.</param>
+    /// <param name="ownedDeadline">The source of <paramref name="deadline"/> when this connect owns it (disposed here).</param>
+    private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectAsync(
+        IPEndPoint endPoint, CancellationToken cancellationToken, CancellationToken deadline, CancellationTokenSource? ownedDeadline = null)
+    {
+        using var owned = ownedDeadline;
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(endPoint, deadline).ConfigureAwait(false);
             return (socket, SocketError.Success);
         }
         catch (OperationCanceledException)
         {
             socket.Dispose();
-            return (null, cancellationToken.IsCancellationRequested ? SocketError.OperationAborted : SocketError.TimedOut);
+            return (null, Cancelled(cancellationToken));
         }
         catch (SocketException ex)
         {
@@ -76,4 +78,7 @@ internal static class TargetDialer
             return (null, ex.SocketErrorCode);
         }
     }
+
+    private static SocketError Cancelled(CancellationToken cancellationToken)
+        => cancellationToken.IsCancellationRequested ? SocketError.OperationAborted : SocketError.TimedOut;
 }

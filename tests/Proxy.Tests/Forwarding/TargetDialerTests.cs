@@ -55,10 +55,24 @@ public sealed class TargetDialerTests
         Assert.Equal(SocketError.ConnectionRefused, error);
     }
 
+    [Fact]
+    public async Task A_name_still_unanswered_when_the_connect_timeout_passes_times_out_and_a_cancelled_dial_is_aborted()
+    {
+        var never = new TaskCompletionSource<IPAddress[]>();
+        var addresses = new TargetAddresses("r", "slow.test", TimeSpan.FromHours(1), NullLogger.Instance, (_, _) => never.Task);
+        var target = new ForwardTarget("slow.test:80", 80, null, addresses);
+
+        Assert.Equal((null, SocketError.TimedOut),
+            await TargetDialer.ConnectAsync(target, TimeSpan.FromMilliseconds(200), CancellationToken.None).AsTask().WaitAsync(TestTimeouts.Io));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        Assert.Equal((null, SocketError.OperationAborted), await TargetDialer.ConnectAsync(target, TestTimeouts.Io, cancelled.Token));
+    }
+
     private static ForwardTarget Target(int port, params IPAddress[] answer)
     {
         var addresses = new TargetAddresses("r", "multi.test", TimeSpan.FromHours(1), NullLogger.Instance, (_, _) => Task.FromResult(answer));
-        return new ForwardTarget("multi.test", port, $"multi.test:{port}", addresses);
+        return new ForwardTarget($"multi.test:{port}", port, null, addresses);
     }
 
     private static async Task DialAndEchoAsync(ForwardTarget target)
