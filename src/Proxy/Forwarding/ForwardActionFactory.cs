@@ -25,7 +25,7 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
         var before = errors.Count;
         if (action.Targets.Count == 0)
         {
-            errors.Add(new ConfigError(routeId, "Action.Targets", "A Forward action needs at least one target."));
+            context.Error("Action.Targets", "A Forward action needs at least one target.");
         }
 
         var targets = new ForwardTarget[action.Targets.Count];
@@ -47,39 +47,39 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
             }
             else
             {
-                errors.Add(new ConfigError(routeId, $"Action.Targets[{i}]", $"'{action.Targets[i]}' is not host:port (IPv6 as [addr]:port)."));
+                context.Error($"Action.Targets[{i}]", $"'{action.Targets[i]}' is not host:port (IPv6 as [addr]:port).");
             }
         }
 
         var policy = LoadBalancingPolicy.RoundRobin;
         if (action.LoadBalancing is not null && (!Enum.TryParse(action.LoadBalancing, ignoreCase: true, out policy) || !Enum.IsDefined(policy)))
         {
-            errors.Add(new ConfigError(routeId, "Action.LoadBalancing",
-                $"'{action.LoadBalancing}' is not one of {string.Join(", ", Enum.GetNames<LoadBalancingPolicy>())}."));
+            context.Error("Action.LoadBalancing",
+                $"'{action.LoadBalancing}' is not one of {string.Join(", ", Enum.GetNames<LoadBalancingPolicy>())}.");
         }
 
         var header = ProxyHeaderVersion.None;
         if (action.ProxyProtocol is not null && (!Enum.TryParse(action.ProxyProtocol, ignoreCase: true, out header) || !Enum.IsDefined(header)))
         {
-            errors.Add(new ConfigError(routeId, "Action.ProxyProtocol", $"'{action.ProxyProtocol}' is not one of None, V1, V2."));
+            context.Error("Action.ProxyProtocol", $"'{action.ProxyProtocol}' is not one of None, V1, V2.");
         }
 
         var maxFailures = action.PassiveHealth?.MaxFailures ?? 3;
         var coolDown = action.PassiveHealth?.CoolDown ?? TimeSpan.FromSeconds(10);
         if (maxFailures <= 0)
         {
-            errors.Add(new ConfigError(routeId, "Action.PassiveHealth.MaxFailures", "Must be greater than zero."));
+            context.Error("Action.PassiveHealth.MaxFailures", "Must be greater than zero.");
         }
 
         if (coolDown <= TimeSpan.Zero)
         {
-            errors.Add(new ConfigError(routeId, "Action.PassiveHealth.CoolDown", "Must be a positive time span such as 00:00:10."));
+            context.Error("Action.PassiveHealth.CoolDown", "Must be a positive time span such as 00:00:10.");
         }
 
-        var probe = Probe(routeId, action.HealthCheck, errors);
+        var probe = Probe(context);
         if (action.Handler is not null)
         {
-            errors.Add(new ConfigError(routeId, "Action.Handler", "Handler is only used by a Handler action."));
+            context.Error("Action.Handler", "Handler is only used by a Handler action.");
         }
 
         if (errors.Count > before)
@@ -113,16 +113,16 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
     }
 
     /// <summary><c>HealthCheck.Active</c> as a TCP connect probe; the HTTP-only parts of <c>HealthCheck</c> are errors here.</summary>
-    private static TargetProbe? Probe(string routeId, HttpHealthCheckConfig? health, ICollection<ConfigError> errors)
+    private static TargetProbe? Probe(RouteActionContext context)
     {
-        if (health is null)
+        if (context.Action.HealthCheck is not { } health)
         {
             return null;
         }
 
         if (health.Passive is not null)
         {
-            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Passive", "A Forward route's passive health is Action.PassiveHealth."));
+            context.Error("Action.HealthCheck.Passive", "A Forward route's passive health is Action.PassiveHealth.");
         }
 
         if (health.Active is not { } active)
@@ -132,12 +132,12 @@ internal sealed class ForwardActionFactory(ILogger<ForwardAction> logger) : IRou
 
         if (active.Path is not null)
         {
-            errors.Add(new ConfigError(routeId, "Action.HealthCheck.Active.Path", "A Forward target is probed by connecting to it; Path is for Http routes."));
+            context.Error("Action.HealthCheck.Active.Path", "A Forward target is probed by connecting to it; Path is for Http routes.");
         }
 
         foreach (var (field, message) in active.SpanErrors())
         {
-            errors.Add(new ConfigError(routeId, field, message));
+            context.Error(field, message);
         }
 
         return new TargetProbe(active.Interval ?? TargetProbe.DefaultInterval, active.Timeout ?? TargetProbe.DefaultTimeout);

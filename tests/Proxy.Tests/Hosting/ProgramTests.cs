@@ -1,5 +1,6 @@
 using Proxy.Hosting;
 using Proxy.Tests.Infrastructure;
+using static Proxy.Tests.Infrastructure.TestRoutes;
 
 namespace Proxy.Tests.Hosting;
 
@@ -16,7 +17,7 @@ public sealed class ProgramTests
         int forwardPort = TestClient.FreePort(), httpPort = TestClient.FreePort(), connectPort = TestClient.FreePort(), adminPort = TestClient.FreePort();
         await using var program = await ProgramProcess.StartAsync(Settings(adminPort,
         [
-            new { Id = "fwd", Match = new { Ports = new[] { forwardPort } }, Action = new { Type = "Forward", Targets = new[] { echo.Address } } },
+            Forward("fwd", forwardPort, echo.Address),
             new { Id = "web", Match = new { Ports = new[] { httpPort } }, Action = new { Type = "Http", Targets = new[] { web.Url } } },
             new
             {
@@ -92,9 +93,6 @@ public sealed class ProgramTests
         Assert.DoesNotContain("Configuration reload failed", program.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", program.Output, StringComparison.Ordinal);
     }
-
-    private static object Forward(string id, int port, string target)
-        => new { Id = id, Match = new { Ports = new[] { port } }, Action = new { Type = "Forward", Targets = new[] { target } } };
 
     private static object Settings(int adminPort, object[] routes) => new
     {
