@@ -91,6 +91,12 @@ internal sealed partial class TargetAddresses
     /// <summary>Starts a lookup now unless one is running.</summary>
     public Task<IPAddress[]> LookUp()
     {
+        // While a stale answer is refreshed every connection comes here: the running lookup needs no lock.
+        if (Volatile.Read(ref _lookingUp) is { } running)
+        {
+            return running;
+        }
+
         lock (_gate)
         {
             // Task.Run: the resolver's synchronous part (getaddrinfo setup, /etc/hosts) never runs on the caller's thread.
